@@ -1,0 +1,316 @@
+//! The command line: parse, validate everything that can be validated before student code
+//! runs, run, render, and map the outcome to a documented exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::definition::LabDef;
+use crate::graders::GraderSource;
+use crate::i18n::Lang;
+use crate::lab::LabId;
+use crate::labs::{self, Options};
+use crate::report::human::HumanReporter;
+use crate::report::json::JsonReporter;
+use crate::report::{Reporter, Status};
+use crate::rng::Rng;
+use crate::runner::{self, RunConfig};
+use crate::submission::Launch;
+
+/// Exit codes, a contract for scripts.
+pub mod exit {
+    /// Every check passed (skipped checks allowed).
+    pub const PASSED: i32 = 0;
+    /// At least one check failed: the submission has work to do.
+    pub const FAILED: i32 = 1;
+    /// Usage or setup problem: unknown lab, missing file, no Python, bad grade.toml.
+    pub const USAGE: i32 = 2;
+    /// The grader itself failed (a check ended in `error`): not the student's fault.
+    pub const GRADER: i32 = 3;
+}
+
+const EXIT_HELP: &str = "\
+Exit codes:
+  0  every check passed
+  1  a check failed
+  2  usage or setup problem (unknown lab, the lab's file missing, no Python found)
+  3  the grader itself failed (a check ended in error)
+
+Examples:
+  grade lab01                          grade the lab in the current directory
+  grade lab01 --submission DIR --format json
+  grade reference lab01 --port 8000    run the reference server
+  grade list                           list the labs";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "grade",
+    version,
+    about = "Grades network-programming labs: starts your program, talks to it, checks what it does.",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = EXIT_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    grade: GradeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the labs.
+    List,
+    /// Run a lab's reference implementation.
+    Reference {
+        /// The lab: lab01, 01, 1 or 01_ip_port_http.
+        lab: String,
+        /// Port for a server (default: $PORT, then the lab's seed port).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct GradeArgs {
+    /// The lab to grade: lab01, 01, 1 or 01_ip_port_http.
+    #[arg(required = true)]
+    lab: Option<String>,
+    /// The submission's root directory.
+    #[arg(long, default_value = ".")]
+    submission: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Run only this check (and what it needs); repeatable.
+    #[arg(long = "only", value_name = "CHECK_ID")]
+    only: Vec<String>,
+    /// Replay the random values of an earlier run.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Language of messages (default: the locale; Korean for ko_*).
+    #[arg(long, value_enum)]
+    lang: Option<Lang>,
+    /// Show your program's output for every check, not only failures.
+    #[arg(long, short)]
+    verbose: bool,
+    /// lab01: also connect through this machine's private IP.
+    #[arg(long)]
+    lan: bool,
+    /// The Python interpreter to run the submission with.
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// Read grader definitions from DIR instead of the built-in ones.
+    #[arg(long, value_name = "DIR", env = "NETGRADE_GRADERS")]
+    graders: Option<PathBuf>,
+    /// When to colour the human report.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::PASSED
+            };
+        }
+    };
+    // Before any thread exists, so that orphans of the student's program come back to us.
+    crate::harness::become_subreaper();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("grade: failed to start the async runtime: {e}");
+            return exit::GRADER;
+        }
+    };
+    let code = rt.block_on(async {
+        match cli.command {
+            Some(Command::List) => list(),
+            Some(Command::Reference { lab, port }) => reference(&lab, port).await,
+            None => grade(cli.grade).await,
+        }
+    });
+    // Don't wait for reader tasks stuck on pipes held by processes we could not see.
+    rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
+}
+
+fn usage(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("grade: {msg}");
+    exit::USAGE
+}
+
+fn parse_lab(s: &str) -> Result<LabId, i32> {
+    LabId::parse(s).ok_or_else(|| usage(format!("unknown lab `{s}`; `grade list` shows the labs")))
+}
+
+fn list() -> i32 {
+    let mut out = std::io::stdout().lock();
+    for info in LabId::all() {
+        let state = if labs::is_implemented(info.id) {
+            ""
+        } else {
+            "  (not available yet)"
+        };
+        let _ = writeln!(
+            out,
+            "{}  {:<14} {}{state}",
+            info.key, info.name, info.main_file
+        );
+    }
+    exit::PASSED
+}
+
+async fn reference(lab: &str, port: Option<u16>) -> i32 {
+    let lab = match parse_lab(lab) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    match lab {
+        LabId::Lab01 => {
+            let port = port
+                .or_else(|| std::env::var("PORT").ok().and_then(|p| p.parse().ok()))
+                .or(lab.info().seed_port)
+                .unwrap_or(8000);
+            let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
+                Ok(l) => l,
+                Err(e) => return usage(format!("failed to listen on 0.0.0.0:{port}: {e}")),
+            };
+            {
+                let mut out = std::io::stdout().lock();
+                for line in crate::reference::lab01::startup_lines(port) {
+                    let _ = writeln!(out, "{line}");
+                }
+                let _ = out.flush();
+            }
+            tokio::select! {
+                r = crate::reference::lab01::serve(listener) => {
+                    if let Err(e) = r { eprintln!("grade: reference server failed: {e}"); return exit::GRADER; }
+                    exit::PASSED
+                }
+                _ = tokio::signal::ctrl_c() => exit::PASSED,
+            }
+        }
+        LabId::Lab02 | LabId::Lab03 => usage(format!("the {lab} reference is not available yet")),
+    }
+}
+
+async fn grade(args: GradeArgs) -> i32 {
+    let lab_arg = args.lab.as_deref().unwrap_or_default();
+    let lab = match parse_lab(lab_arg) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let info = lab.info();
+    if !labs::is_implemented(lab) {
+        return usage(format!("{lab} cannot be graded by this version yet"));
+    }
+    let lang = args.lang.unwrap_or_else(Lang::detect);
+    let source = match &args.graders {
+        Some(dir) => GraderSource::Dir(dir.clone()),
+        None => GraderSource::Embedded,
+    };
+    // A broken built-in definition is the grader's bug; a broken --graders copy is staff's input.
+    let def_error = if args.graders.is_some() {
+        exit::USAGE
+    } else {
+        exit::GRADER
+    };
+    let text = match source.read(info.key, "lab.toml") {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("grade: {e}");
+            return def_error;
+        }
+    };
+    let file = source.describe(info.key, "lab.toml");
+    let def = match LabDef::parse(&text, &file, info.key, labs::check_ids(lab)) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("grade: invalid grader definition: {e}");
+            return def_error;
+        }
+    };
+    for id in &args.only {
+        if !def.checks.iter().any(|c| &c.id == id) {
+            let ids: Vec<&str> = def.checks.iter().map(|c| c.id.as_str()).collect();
+            return usage(format!(
+                "--only {id}: {lab} has no such check (checks: {})",
+                ids.join(", ")
+            ));
+        }
+    }
+    let launch = match Launch::resolve(&args.submission, info, args.python.as_deref()) {
+        Ok(l) => l,
+        Err(e) => return usage(e),
+    };
+    let Some(mut driver) = labs::driver_for(lab, launch.clone()) else {
+        return usage(format!("{lab} cannot be graded by this version yet"));
+    };
+    let seed = args.seed.unwrap_or_else(Rng::fresh_seed);
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut reporter: Box<dyn Reporter> = match args.format {
+        Format::Human => Box::new(HumanReporter::new(color, args.verbose)),
+        Format::Json => Box::new(JsonReporter),
+    };
+    let cfg = RunConfig {
+        lab: info.key,
+        lab_name: info.name,
+        submission: launch.root.display().to_string(),
+        seed,
+        lang,
+        options: Options { lan: args.lan },
+        graders: &source,
+        only: args.only.clone(),
+    };
+    let mut write_failed = false;
+    let report = runner::run(&def, driver.as_mut(), cfg, &mut |event| {
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (`grade ... | head`) must not stop grading or kill the processes' cleanup.
+        if reporter
+            .event(&event, &mut out)
+            .and_then(|_| out.flush())
+            .is_err()
+        {
+            write_failed = true;
+        }
+    })
+    .await;
+    let _ = write_failed;
+    if report.checks.iter().any(|c| c.status == Status::Error) {
+        exit::GRADER
+    } else if report.checks.iter().any(|c| c.status == Status::Failed) {
+        exit::FAILED
+    } else {
+        exit::PASSED
+    }
+}

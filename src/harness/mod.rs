@@ -1,0 +1,51 @@
+//! Running untrusted student programs. Every process starts in its own process group (job on
+//! Windows) with resource limits, its output is drained into capped buffers, every wait has a
+//! deadline, and teardown is always terminate, grace, kill the group, sweep orphans.
+
+mod capture;
+pub mod ports;
+mod process;
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as platform;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as platform;
+
+pub use capture::{Capture, HEAD_CAP, TAIL_CAP};
+pub use process::{Exit, Readiness, Spec, Supervised, Teardown};
+
+/// Resource limits applied to a student's process before it runs (where the OS has them).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    pub cpu_seconds: Option<u64>,
+    pub file_size_bytes: Option<u64>,
+    pub open_files: Option<u64>,
+    pub address_space_bytes: Option<u64>,
+    /// Ignored by Linux for root, and counted per user across the system: off by default.
+    pub processes: Option<u64>,
+}
+
+impl Limits {
+    /// Generous limits for a lab program: far above what a correct solution uses, low enough
+    /// that a runaway one is stopped before it hurts the machine.
+    pub fn for_budget(budget: std::time::Duration) -> Limits {
+        Limits {
+            cpu_seconds: Some(budget.as_secs() + 5),
+            file_size_bytes: Some(64 << 20),
+            open_files: Some(1024),
+            address_space_bytes: Some(4 << 30),
+            processes: None,
+        }
+    }
+}
+
+/// Makes the grader the reaper of orphaned descendants (Linux `PR_SET_CHILD_SUBREAPER`), so
+/// that programs that daemonize come back to it and are killed at teardown. Call once, early,
+/// from the binary's `main`.
+pub fn become_subreaper() -> bool {
+    platform::become_subreaper()
+}

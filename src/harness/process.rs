@@ -1,0 +1,262 @@
+//! One supervised student process.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use tokio::process::Child;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::{Capture, Limits, platform};
+use crate::report::StudentOutput;
+
+/// What to start.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub program: OsString,
+    pub args: Vec<OsString>,
+    pub cwd: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub limits: Limits,
+}
+
+impl Spec {
+    /// The command line as a student would type it, for messages.
+    pub fn display(&self) -> String {
+        std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|a| {
+                let s = a.to_string_lossy();
+                if s.contains(' ') {
+                    format!("\"{s}\"")
+                } else {
+                    s.into_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl Exit {
+    fn from_status(s: ExitStatus) -> Exit {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            if let Some(sig) = s.signal() {
+                return Exit::Signal(sig);
+            }
+        }
+        Exit::Code(s.code().unwrap_or(-1))
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "exit status {c}"),
+            Exit::Signal(s) => write!(f, "signal {s}{}", signal_name(*s)),
+        }
+    }
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        6 => " (SIGABRT)",
+        9 => " (SIGKILL)",
+        11 => " (SIGSEGV)",
+        15 => " (SIGTERM)",
+        24 => " (SIGXCPU: CPU time limit)",
+        25 => " (SIGXFSZ: file size limit)",
+        _ => "",
+    }
+}
+
+/// The result of waiting for a server to accept connections.
+#[derive(Debug)]
+pub enum Readiness {
+    /// Accepting at `targets[index]`.
+    Ready {
+        index: usize,
+    },
+    /// The process ended before it accepted anything.
+    Exited(Exit),
+    TimedOut,
+}
+
+/// What teardown found.
+#[derive(Debug, Default)]
+pub struct Teardown {
+    /// The process had to be killed with SIGKILL (it ignored SIGTERM or stopped itself).
+    pub needed_kill: bool,
+    /// Orphans (daemonized descendants) the sweep killed.
+    pub orphans_killed: usize,
+}
+
+pub struct Supervised {
+    child: Child,
+    pid: u32,
+    spec: Spec,
+    pub stdout: Capture,
+    pub stderr: Capture,
+    readers: Vec<JoinHandle<()>>,
+    exit: Option<Exit>,
+    torn_down: bool,
+}
+
+impl Supervised {
+    /// Starts `spec` in its own process group, stdin closed, output captured.
+    pub fn spawn(spec: Spec) -> std::io::Result<Supervised> {
+        let mut cmd = tokio::process::Command::new(&spec.program);
+        cmd.args(&spec.args)
+            .current_dir(&spec.cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in &spec.env {
+            cmd.env(k, v);
+        }
+        platform::configure(&mut cmd, spec.limits);
+        let mut child = cmd.spawn()?;
+        let pid = child.id().unwrap_or(0);
+        platform::register(pid);
+        let (stdout, t1) = Capture::drain(child.stdout.take().expect("stdout is piped"));
+        let (stderr, t2) = Capture::drain(child.stderr.take().expect("stderr is piped"));
+        Ok(Supervised {
+            child,
+            pid,
+            spec,
+            stdout,
+            stderr,
+            readers: vec![t1, t2],
+            exit: None,
+            torn_down: false,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// The exit, if the process has ended.
+    pub fn try_exit(&mut self) -> Option<Exit> {
+        if self.exit.is_none()
+            && let Ok(Some(s)) = self.child.try_wait()
+        {
+            self.exit = Some(Exit::from_status(s));
+        }
+        self.exit
+    }
+
+    /// Waits for the process to end, until `deadline`.
+    pub async fn wait_exit(&mut self, deadline: Instant) -> Option<Exit> {
+        if self.exit.is_none()
+            && let Ok(Ok(s)) = tokio::time::timeout_at(deadline, self.child.wait()).await
+        {
+            self.exit = Some(Exit::from_status(s));
+        }
+        self.exit
+    }
+
+    /// Polls `targets` with short, growing pauses until one accepts a connection, the process
+    /// exits, or `deadline` passes. The first target that accepts wins.
+    pub async fn wait_ready(&mut self, targets: &[SocketAddr], deadline: Instant) -> Readiness {
+        let mut pause = Duration::from_millis(2);
+        loop {
+            for (index, addr) in targets.iter().enumerate() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let attempt = left.min(Duration::from_millis(250));
+                if super::ports::accepts(*addr, attempt).await {
+                    return Readiness::Ready { index };
+                }
+            }
+            if let Some(e) = self.try_exit() {
+                return Readiness::Exited(e);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Readiness::TimedOut;
+            }
+            // Sleep on the child's exit too, so a crash is reported at once.
+            let until = (now + pause).min(deadline);
+            if let Ok(Ok(s)) = tokio::time::timeout_at(until, self.child.wait()).await {
+                self.exit = Some(Exit::from_status(s));
+                // Exited: one last look, in case it handed its socket to a child and left.
+                for (index, addr) in targets.iter().enumerate() {
+                    if super::ports::accepts(*addr, Duration::from_millis(50)).await {
+                        return Readiness::Ready { index };
+                    }
+                }
+                return Readiness::Exited(self.exit.expect("just set"));
+            }
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    }
+
+    /// The last `lines` lines of each stream, escaped for display.
+    pub fn output(&self, lines: usize) -> StudentOutput {
+        StudentOutput {
+            stdout: crate::text::tail_lines(&self.stdout.tail(), lines),
+            stderr: crate::text::tail_lines(&self.stderr.tail(), lines),
+            dropped_bytes: self.stdout.dropped() + self.stderr.dropped(),
+        }
+    }
+
+    /// Stops the process and everything it started: SIGCONT + SIGTERM to the group, `grace` to
+    /// exit, SIGKILL to the group, then a sweep for orphans that left the group. Idempotent.
+    pub async fn shutdown(&mut self, grace: Duration) -> Teardown {
+        let mut t = Teardown::default();
+        if self.torn_down {
+            return t;
+        }
+        self.torn_down = true;
+        if self.try_exit().is_none() {
+            platform::terminate_group(self.pid);
+            let exited = self.wait_exit(Instant::now() + grace).await.is_some();
+            t.needed_kill = !exited;
+        }
+        // Always: members of the group may outlive the leader.
+        platform::kill_group(self.pid);
+        if self.exit.is_none() {
+            let _ = self.child.start_kill();
+            self.wait_exit(Instant::now() + Duration::from_secs(5))
+                .await;
+        }
+        platform::unregister(self.pid);
+        t.orphans_killed = platform::sweep_orphans();
+        // The pipes close once every holder is dead; a reader still waiting after that is
+        // stuck on a holder the grader could not see, and is abandoned rather than awaited.
+        let deadline = Instant::now() + Duration::from_millis(500);
+        for r in &mut self.readers {
+            if tokio::time::timeout_at(deadline, &mut *r).await.is_err() {
+                r.abort();
+            }
+        }
+        t
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        // Last resort on paths that skipped shutdown (a panic, a cancelled future).
+        if !self.torn_down {
+            platform::kill_group(self.pid);
+            platform::unregister(self.pid);
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Unix process control: a process group per submission, resource limits set in the child
+//! before exec, group signals, and (on Linux) the child-subreaper sweep that brings back
+//! processes that left the group (`setsid`, double fork) so they can be killed too.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use rustix::process::{Pid, Resource, Rlimit, Signal};
+
+use super::Limits;
+
+/// Pids of the submission processes this grader started and has not reaped yet; every other
+/// child of the grader is an orphan that was reparented to it (see [`become_subreaper`]).
+static LIVE: Mutex<Option<HashSet<i32>>> = Mutex::new(None);
+
+fn live() -> std::sync::MutexGuard<'static, Option<HashSet<i32>>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn register(pid: u32) {
+    live().get_or_insert_with(HashSet::new).insert(pid as i32);
+}
+
+pub(crate) fn unregister(pid: u32) {
+    if let Some(s) = live().as_mut() {
+        s.remove(&(pid as i32));
+    }
+}
+
+/// Makes this process the reaper of orphans among its descendants (Linux). Call once, early,
+/// from `main`; the library never sets it behind a caller's back.
+pub fn become_subreaper() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        rustix::process::set_child_subreaper(Some(rustix::process::getpid())).is_ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
+/// Prepares `cmd` to start in a new process group with `limits` applied.
+pub(crate) fn configure(cmd: &mut tokio::process::Command, limits: Limits) {
+    cmd.process_group(0);
+    // SAFETY: the closure runs between fork and exec; setrlimit is a plain system call that
+    // allocates nothing and takes no locks.
+    unsafe {
+        cmd.pre_exec(move || {
+            let set = |r: Resource, soft: Option<u64>, hard: Option<u64>| {
+                // A limit the OS refuses (already lower, or unsupported) is not fatal.
+                let _ = rustix::process::setrlimit(
+                    r,
+                    Rlimit {
+                        current: soft,
+                        maximum: hard,
+                    },
+                );
+            };
+            if let Some(cpu) = limits.cpu_seconds {
+                // Soft limit sends SIGXCPU, hard limit SIGKILL a few seconds later.
+                set(Resource::Cpu, Some(cpu), Some(cpu + 5));
+            }
+            if let Some(b) = limits.file_size_bytes {
+                set(Resource::Fsize, Some(b), Some(b));
+            }
+            if let Some(n) = limits.open_files {
+                set(Resource::Nofile, Some(n), Some(n));
+            }
+            if let Some(b) = limits.address_space_bytes {
+                set(Resource::As, Some(b), Some(b));
+            }
+            if let Some(n) = limits.processes {
+                set(Resource::Nproc, Some(n), Some(n));
+            }
+            Ok(())
+        });
+    }
+}
+
+fn signal_group(pgid: u32, sig: Signal) {
+    if let Some(pid) = Pid::from_raw(pgid as i32) {
+        // ESRCH (group already gone) is the usual, good, case.
+        let _ = rustix::process::kill_process_group(pid, sig);
+    }
+}
+
+/// Asks the whole group to stop. SIGCONT first: a stopped process cannot act on SIGTERM.
+pub(crate) fn terminate_group(pgid: u32) {
+    signal_group(pgid, Signal::CONT);
+    signal_group(pgid, Signal::TERM);
+}
+
+pub(crate) fn kill_group(pgid: u32) {
+    signal_group(pgid, Signal::KILL);
+}
+
+/// Kills and reaps every child of this process that is not a live submission: orphans that
+/// were reparented here because this process is a subreaper. Repeats while killing one
+/// orphan frees its own children to be reparented. Returns how many it killed.
+pub(crate) fn sweep_orphans() -> usize {
+    #[cfg(target_os = "linux")]
+    {
+        let me = std::process::id() as i32;
+        let mut killed = 0;
+        for _ in 0..32 {
+            let live: HashSet<i32> = live().clone().unwrap_or_default();
+            let orphans: Vec<i32> = children_of(me)
+                .into_iter()
+                .filter(|p| !live.contains(p))
+                .collect();
+            if orphans.is_empty() {
+                break;
+            }
+            for pid in orphans {
+                if let Some(p) = Pid::from_raw(pid) {
+                    let _ = rustix::process::kill_process(p, Signal::KILL);
+                    // Blocking wait is fine: SIGKILL cannot be caught, and the process is ours.
+                    let _ =
+                        rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
+                    killed += 1;
+                }
+            }
+        }
+        killed
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        0
+    }
+}
+
+/// Children of `parent`, read from /proc (Linux).
+#[cfg(target_os = "linux")]
+fn children_of(parent: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The command name may hold spaces and parentheses: the fields start after the last ')'.
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let _state = fields.next();
+        if fields.next().and_then(|p| p.parse::<i32>().ok()) == Some(parent) {
+            out.push(pid);
+        }
+    }
+    out
+}

@@ -1,0 +1,115 @@
+//! The lab registry: which labs exist, what they are called, and where a student's files live.
+
+use std::fmt;
+
+/// A lab the grader knows. Adding a lab starts here (see the crate docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LabId {
+    Lab01,
+    Lab02,
+    Lab03,
+}
+
+/// Facts about a lab that do not depend on its grader definition.
+#[derive(Debug)]
+pub struct LabInfo {
+    pub id: LabId,
+    /// `lab01`: the canonical id, used in reports and `graders/<id>/`.
+    pub key: &'static str,
+    /// `ip_port_http`: the name from the catalogue.
+    pub name: &'static str,
+    /// `01_ip_port_http`: the folder under `labs/` in a student repository.
+    pub dir: &'static str,
+    /// The student's main file, relative to the submission root.
+    pub main_file: &'static str,
+    /// The port the seed hard-codes; servers that ignore `PORT` bind this one.
+    pub seed_port: Option<u16>,
+    /// The folder under `exercises/` with the handout and solution.
+    pub exercise: &'static str,
+}
+
+const LABS: &[LabInfo] = &[
+    LabInfo {
+        id: LabId::Lab01,
+        key: "lab01",
+        name: "ip_port_http",
+        dir: "01_ip_port_http",
+        main_file: "labs/01_ip_port_http/app.py",
+        seed_port: Some(8000),
+        exercise: "lab01_ip_port_http",
+    },
+    LabInfo {
+        id: LabId::Lab02,
+        key: "lab02",
+        name: "dns",
+        dir: "02_dns",
+        main_file: "labs/02_dns/dns_lookup.py",
+        seed_port: None,
+        exercise: "lab02_dns",
+    },
+    LabInfo {
+        id: LabId::Lab03,
+        key: "lab03",
+        name: "client",
+        dir: "03_client",
+        main_file: "labs/03_client/client.py",
+        seed_port: None,
+        exercise: "lab03_client",
+    },
+];
+
+impl LabId {
+    pub fn info(self) -> &'static LabInfo {
+        LABS.iter()
+            .find(|l| l.id == self)
+            .expect("every LabId has an entry in LABS")
+    }
+
+    /// Every lab, in catalogue order.
+    pub fn all() -> impl Iterator<Item = &'static LabInfo> {
+        LABS.iter()
+    }
+
+    /// Accepts `lab01`, `01`, `1`, `01_ip_port_http` and `ip_port_http` (case-insensitive).
+    pub fn parse(s: &str) -> Option<LabId> {
+        let s = s.trim().to_ascii_lowercase();
+        let number = s.strip_prefix("lab").unwrap_or(&s);
+        if let Ok(n) = number.parse::<u32>() {
+            return LABS
+                .iter()
+                .find(|l| l.key[3..].parse::<u32>() == Ok(n))
+                .map(|l| l.id);
+        }
+        LABS.iter()
+            .find(|l| l.dir == s || l.name == s || l.exercise == s)
+            .map(|l| l.id)
+    }
+}
+
+impl fmt::Display for LabId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.info().key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_every_spelling_the_cli_promises() {
+        for s in [
+            "lab01",
+            "01",
+            "1",
+            "01_ip_port_http",
+            "LAB01",
+            "ip_port_http",
+        ] {
+            assert_eq!(LabId::parse(s), Some(LabId::Lab01), "{s}");
+        }
+        assert_eq!(LabId::parse("3"), Some(LabId::Lab03));
+        assert_eq!(LabId::parse("lab99"), None);
+        assert_eq!(LabId::parse(""), None);
+    }
+}

@@ -1,0 +1,619 @@
+//! lab01 ip_port_http: the student's `app.py` is an HTTP server. The grader starts it with
+//! `PORT`, then probes it over loopback as an HTTP client, from random 127.x.y.z sources.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{BoxFuture, CheckCx, LabDriver};
+use crate::harness::{Readiness, Spec, Supervised, ports};
+use crate::i18n::Lang;
+use crate::net::http::{self, HttpError, HttpLimits, Response};
+use crate::net::ifaces;
+use crate::report::{Failure, Verdict};
+use crate::submission::Launch;
+use crate::text;
+
+/// The ids, in the order of `graders/lab01/lab.toml`.
+pub const CHECK_IDS: &[&str] = &[
+    "starts",
+    "uses_port",
+    "all_addresses",
+    "startup_log",
+    "status_200",
+    "body",
+    "client_ip",
+    "not_found",
+    "lan",
+];
+
+/// The seed's hard-coded port: a server that ignores `PORT` binds it.
+const SEED_PORT: u16 = 8000;
+/// Lines of student output shown under a failure.
+const OUTPUT_LINES: usize = 15;
+
+#[derive(Clone, Copy)]
+enum Check {
+    Starts,
+    UsesPort,
+    AllAddresses,
+    StartupLog,
+    Status200,
+    Body,
+    ClientIp,
+    NotFound,
+    Lan,
+}
+
+impl Check {
+    fn parse(id: &str) -> Option<Check> {
+        Some(match id {
+            "starts" => Check::Starts,
+            "uses_port" => Check::UsesPort,
+            "all_addresses" => Check::AllAddresses,
+            "startup_log" => Check::StartupLog,
+            "status_200" => Check::Status200,
+            "body" => Check::Body,
+            "client_ip" => Check::ClientIp,
+            "not_found" => Check::NotFound,
+            "lan" => Check::Lan,
+            _ => return None,
+        })
+    }
+}
+
+pub struct Lab01 {
+    launch: Launch,
+    server: Option<Supervised>,
+    /// The port given in `PORT`.
+    given_port: u16,
+    /// The port the server really accepts on (`given_port`, or the seed's 8000).
+    port: u16,
+    root: Option<Response>,
+}
+
+impl Lab01 {
+    pub fn new(launch: Launch) -> Lab01 {
+        Lab01 {
+            launch,
+            server: None,
+            given_port: 0,
+            port: 0,
+            root: None,
+        }
+    }
+
+    fn spec(&self, port: u16, budget: Duration) -> Spec {
+        let env = vec![("PORT".to_string(), port.to_string())];
+        self.launch
+            .spec(&[], env, crate::harness::Limits::for_budget(budget))
+    }
+
+    fn output_failure(&self, message: String) -> Failure {
+        let f = Failure::new(message);
+        match &self.server {
+            Some(s) => f.output(s.output(OUTPUT_LINES)),
+            None => f,
+        }
+    }
+
+    async fn starts(&mut self, cx: CheckCx<'_>) -> Verdict {
+        // Another program on 8000 must not be mistaken for the student's server.
+        let seed_busy = ports::accepts(
+            (Ipv4Addr::LOCALHOST, SEED_PORT).into(),
+            Duration::from_millis(200),
+        )
+        .await;
+        // One retry: the port may be taken between choosing it and the student binding it.
+        for attempt in 0..2 {
+            let port = match ports::pick_free_port() {
+                Ok(p) => p,
+                Err(e) => return Verdict::Error(format!("no free port for the server: {e}")),
+            };
+            self.given_port = port;
+            let spec = self.spec(port, cx.deadline.saturating_duration_since(Instant::now()));
+            let mut server = match Supervised::spawn(spec.clone()) {
+                Ok(s) => s,
+                Err(e) => return spawn_failure(&cx, &spec, &self.launch, &e),
+            };
+            let mut targets: Vec<SocketAddr> = vec![(Ipv4Addr::LOCALHOST, port).into()];
+            if !seed_busy {
+                targets.push((Ipv4Addr::LOCALHOST, SEED_PORT).into());
+            }
+            let ready = server
+                .wait_ready(&targets, cx.deadline - Duration::from_millis(100))
+                .await;
+            self.server = Some(server);
+            match ready {
+                Readiness::Ready { index } => {
+                    self.port = targets[index].port();
+                    return Verdict::pass();
+                }
+                Readiness::Exited(exit) => {
+                    let stderr = self
+                        .server
+                        .as_ref()
+                        .map(|s| s.stderr.tail())
+                        .unwrap_or_default();
+                    if mentions_port_in_use(&stderr) {
+                        if seed_busy {
+                            return Verdict::Error(cx.t(
+                                "다른 프로그램이 포트 8000 을 쓰고 있고, 제출한 프로그램도 PORT 대신 8000 을 열려고 합니다. 8000 을 쓰는 프로그램을 끄거나 PORT 를 읽도록 고친 뒤 다시 실행하세요.",
+                                "another program already uses port 8000, and your program tries to bind 8000 instead of PORT. Stop the other program, or read PORT, and run again.",
+                            ));
+                        }
+                        if attempt == 0 {
+                            self.teardown_server().await;
+                            continue;
+                        }
+                        return Verdict::Error(cx.t(
+                            "채점기가 고른 포트가 두 번 모두 이미 사용 중이었습니다. 다시 실행하세요.",
+                            "the port the grader chose was in use both times; run again.",
+                        ));
+                    }
+                    let msg = format!(
+                        "{} ({exit})",
+                        cx.t(
+                            "프로그램이 연결을 받기 전에 종료되었습니다",
+                            "your program exited before it accepted any connection"
+                        )
+                    );
+                    return self.output_failure(msg).into();
+                }
+                Readiness::TimedOut => {
+                    let msg = format!(
+                        "{} {port} ({})",
+                        cx.t(
+                            "프로그램은 실행 중이지만 제한 시간 안에 이 포트에서 연결을 받지 않았습니다:",
+                            "your program is running but did not accept connections in time on port"
+                        ),
+                        cx.t("PORT 환경 변수", "the PORT environment variable")
+                    );
+                    return self.output_failure(msg).into();
+                }
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    fn uses_port(&self, cx: &CheckCx<'_>) -> Verdict {
+        if self.port == self.given_port {
+            return Verdict::pass();
+        }
+        Failure::new(cx.t(
+            "PORT 환경 변수를 무시하고 실습 기본 포트 8000 에서 듣습니다 (채점은 8000 으로 계속했습니다)",
+            "your program ignores PORT and listens on the seed's port 8000 (grading went on against 8000)",
+        ))
+        .expected(format!("PORT={}", self.given_port))
+        .actual(format!("{SEED_PORT}"))
+        .into()
+    }
+
+    async fn all_addresses(&self, cx: CheckCx<'_>) -> Verdict {
+        let other = cx.rng.loopback_v4();
+        let target = SocketAddr::from((other, self.port));
+        let left = cx.deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, tokio::net::TcpStream::connect(target)).await {
+            Ok(Ok(_)) => Verdict::pass(),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Failure::new(format!(
+                "{} {other}",
+                cx.t(
+                    "127.0.0.1 로는 접속되지만 다른 주소로의 연결은 거부됩니다. 127.0.0.1 에만 bind 한 것 같습니다. 거부된 주소:",
+                    "connections to 127.0.0.1 work but another address is refused: the server seems bound to 127.0.0.1 only. Refused:"
+                )
+            ))
+            .expected("0.0.0.0")
+            .actual("127.0.0.1")
+            .into(),
+            // The OS does not route the rest of 127/8 (macOS): no way to tell from here.
+            Ok(Err(e)) => Verdict::Skipped(format!(
+                "{} ({other}: {e})",
+                cx.t(
+                    "이 운영체제에서는 127.0.0.1 이외의 루프백 주소로 확인할 수 없습니다",
+                    "this OS does not route loopback addresses other than 127.0.0.1, so this can't be checked here"
+                )
+            )),
+            Err(_) => Verdict::Skipped(cx.t(
+                "다른 루프백 주소로의 연결이 응답 없이 시간 초과되었습니다",
+                "a connection to another loopback address timed out without an answer",
+            )),
+        }
+    }
+
+    async fn startup_log(&self, cx: CheckCx<'_>) -> Verdict {
+        let Some(server) = &self.server else {
+            return Verdict::Error("no server".into());
+        };
+        let port = self.port;
+        let deadline = cx.deadline.min(Instant::now() + Duration::from_secs(1));
+        let (out, err) = (server.stdout.clone(), server.stderr.clone());
+        let both = |o: &[u8], e: &[u8]| {
+            banner(
+                &String::from_utf8_lossy(o),
+                &String::from_utf8_lossy(e),
+                port,
+            )
+        };
+        // Flask prints its banner on stderr, a hand-written server on stdout: wait on both.
+        tokio::select! {
+            _ = out.wait_for(deadline, |o| both(o, &err.head()).is_complete()) => {}
+            _ = err.wait_for(deadline, |e| both(&out.head(), e).is_complete()) => {}
+        }
+        let found = both(&out.head(), &err.head());
+        let expected = format!(
+            "Running on all addresses (0.0.0.0)\nRunning on http://127.0.0.1:{port}\nRunning on http://<{}>:{port}",
+            cx.t("이 컴퓨터의 사설 IPv4", "this machine's private IPv4")
+        );
+        if !found.is_complete() {
+            return Failure::new(cx.t(
+                "시작 로그 세 줄을 찾지 못했습니다",
+                "the three startup lines were not found",
+            ))
+            .expected(expected)
+            .actual(found.shown)
+            .into();
+        }
+        let printed = found.private.expect("complete");
+        let mine = ifaces::lan_ipv4();
+        let ok = mine.contains(&printed) || (mine.is_empty() && printed.is_loopback());
+        if ok {
+            return Verdict::pass();
+        }
+        let list = if mine.is_empty() {
+            "-".to_string()
+        } else {
+            mine.iter()
+                .map(Ipv4Addr::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Failure::new(format!(
+            "{printed} {} ({list})",
+            cx.t(
+                "은(는) 이 컴퓨터의 네트워크 주소가 아닙니다. 이 컴퓨터의 주소:",
+                "is not an address of this machine's network interfaces. This machine's addresses:"
+            )
+        ))
+        .expected(expected)
+        .actual(found.shown)
+        .into()
+    }
+
+    async fn get(
+        &self,
+        cx: &CheckCx<'_>,
+        host: IpAddr,
+        source: Option<IpAddr>,
+        path: &str,
+    ) -> Result<Response, HttpError> {
+        let left = cx.deadline.saturating_duration_since(Instant::now());
+        let limits = HttpLimits {
+            total: left.min(HttpLimits::default().total),
+            ..HttpLimits::default()
+        };
+        let authority = SocketAddr::new(host, self.port);
+        http::get(authority, source, &authority.to_string(), path, limits).await
+    }
+
+    async fn status_200(&mut self, cx: CheckCx<'_>) -> Verdict {
+        match self.get(&cx, Ipv4Addr::LOCALHOST.into(), None, "/").await {
+            Err(e) => http_failure(&cx, e),
+            Ok(r) if r.status == 200 => {
+                self.root = Some(r);
+                Verdict::pass()
+            }
+            Ok(r) => Failure::new(cx.t(
+                "GET / 의 상태 코드가 200 이 아닙니다",
+                "GET / did not answer 200",
+            ))
+            .expected("HTTP/1.x 200 OK")
+            .actual(text::escape_student(r.status_line.as_bytes()))
+            .into(),
+        }
+    }
+
+    fn body(&self, cx: &CheckCx<'_>) -> Verdict {
+        let Some(r) = &self.root else {
+            return Verdict::Error("no response kept from status_200".into());
+        };
+        let expected = match cx.snapshot("body.txt") {
+            Ok(s) => text::normalize(&s),
+            Err(e) => return Verdict::Error(e.to_string()),
+        };
+        let actual = text::redact_value(
+            &text::normalize(&r.body_text()),
+            "client_ip=",
+            "<CLIENT_IP>",
+        );
+        if actual == expected {
+            return Verdict::pass();
+        }
+        Failure::new(cx.t(
+            "응답 본문이 기대한 형식과 다릅니다",
+            "the response body differs from the expected one",
+        ))
+        .compare(&expected, &text::escape_student(actual.as_bytes()))
+        .into()
+    }
+
+    async fn client_ip(&self, cx: CheckCx<'_>, via: IpAddr, source: Option<IpAddr>) -> Verdict {
+        let r = match self.get(&cx, via, source, "/").await {
+            Ok(r) => r,
+            // The OS refused the random source address (macOS): fall back to the default one.
+            Err(HttpError::SourceBind { .. }) if via.is_loopback() => {
+                match self.get(&cx, via, None, "/").await {
+                    Ok(r) => return compare_client_ip(&cx, &r, Ipv4Addr::LOCALHOST.into(), true),
+                    Err(e) => return http_failure(&cx, e),
+                }
+            }
+            Err(e) => return http_failure(&cx, e),
+        };
+        if r.status != 200 {
+            return Failure::new(cx.t(
+                "GET / 의 상태 코드가 200 이 아닙니다",
+                "GET / did not answer 200",
+            ))
+            .expected("200")
+            .actual(text::escape_student(r.status_line.as_bytes()))
+            .into();
+        }
+        compare_client_ip(&cx, &r, source.unwrap_or(via), false)
+    }
+
+    async fn not_found(&self, cx: CheckCx<'_>) -> Verdict {
+        let path = format!("/{}", cx.rng.token(10));
+        match self.get(&cx, Ipv4Addr::LOCALHOST.into(), None, &path).await {
+            Err(e) => http_failure(&cx, e),
+            Ok(r) if r.status == 404 => Verdict::pass(),
+            Ok(r) => Failure::new(format!(
+                "GET {path}: {}",
+                cx.t(
+                    "없는 경로인데 404 가 아닙니다",
+                    "an unknown path did not answer 404"
+                )
+            ))
+            .expected("HTTP/1.x 404")
+            .actual(text::escape_student(r.status_line.as_bytes()))
+            .into(),
+        }
+    }
+
+    async fn lan(&self, cx: CheckCx<'_>) -> Verdict {
+        if !cx.options.lan {
+            return Verdict::Skipped(cx.t(
+                "사설 IP 로 접속해 보려면 grade lab01 --lan 으로 실행하세요",
+                "run grade lab01 --lan to also try through your private IP",
+            ));
+        }
+        let Some(ip) = ifaces::lan_ipv4().first().copied() else {
+            return Verdict::Skipped(cx.t(
+                "이 컴퓨터에 사설 IPv4 주소가 없습니다 (네트워크에 연결되어 있나요?)",
+                "this machine has no private IPv4 address (is it connected to a network?)",
+            ));
+        };
+        // Connecting to one's own address: the kernel uses that address as the source too.
+        self.client_ip(cx, ip.into(), None).await
+    }
+
+    async fn teardown_server(&mut self) -> Vec<String> {
+        let mut notices = Vec::new();
+        let Some(mut server) = self.server.take() else {
+            return notices;
+        };
+        let t = server.shutdown(Duration::from_millis(500)).await;
+        if t.orphans_killed > 0 {
+            notices.push(format!(
+                "the grader killed {} process(es) your program left running in the background",
+                t.orphans_killed
+            ));
+        }
+        if self.port != 0
+            && !ports::wait_until_free(self.port, Instant::now() + Duration::from_secs(2)).await
+        {
+            notices.push(format!(
+                "port {} is still held after your program was stopped: a process the grader could not see keeps it open",
+                self.port
+            ));
+        }
+        notices
+    }
+}
+
+impl LabDriver for Lab01 {
+    fn run_check<'a>(&'a mut self, id: &'a str, cx: CheckCx<'a>) -> BoxFuture<'a, Verdict> {
+        Box::pin(async move {
+            let Some(check) = Check::parse(id) else {
+                return Verdict::Error(format!("lab01 has no check `{id}`"));
+            };
+            match check {
+                Check::Starts => self.starts(cx).await,
+                Check::UsesPort => self.uses_port(&cx),
+                Check::AllAddresses => self.all_addresses(cx).await,
+                Check::StartupLog => self.startup_log(cx).await,
+                Check::Status200 => self.status_200(cx).await,
+                Check::Body => self.body(&cx),
+                Check::ClientIp => {
+                    let source = IpAddr::V4(cx.rng.loopback_v4());
+                    self.client_ip(cx, Ipv4Addr::LOCALHOST.into(), Some(source))
+                        .await
+                }
+                Check::NotFound => self.not_found(cx).await,
+                Check::Lan => self.lan(cx).await,
+            }
+        })
+    }
+
+    fn teardown(&mut self, _lang: Lang) -> BoxFuture<'_, Vec<String>> {
+        Box::pin(self.teardown_server())
+    }
+}
+
+fn spawn_failure(cx: &CheckCx<'_>, spec: &Spec, launch: &Launch, e: &std::io::Error) -> Verdict {
+    let msg = format!(
+        "{}: {} ({e})",
+        cx.t(
+            "프로그램을 시작하지 못했습니다",
+            "failed to start your program"
+        ),
+        spec.display()
+    );
+    if launch.origin == "grade.toml" {
+        Verdict::fail(msg)
+    } else {
+        Verdict::Error(msg)
+    }
+}
+
+fn mentions_port_in_use(stderr: &[u8]) -> bool {
+    let s = String::from_utf8_lossy(stderr);
+    [
+        "Address already in use",
+        "EADDRINUSE",
+        "Errno 98",
+        "Errno 48",
+        "WinError 10048",
+    ]
+    .iter()
+    .any(|m| s.contains(m))
+}
+
+fn http_failure(cx: &CheckCx<'_>, e: HttpError) -> Verdict {
+    if e.is_grader_side() {
+        Verdict::Error(e.explain(cx.lang))
+    } else {
+        Verdict::fail(e.explain(cx.lang))
+    }
+}
+
+fn compare_client_ip(cx: &CheckCx<'_>, r: &Response, expected: IpAddr, fallback: bool) -> Verdict {
+    let body = text::normalize(&r.body_text());
+    let shown = body
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("client_ip="))
+        .map(str::trim);
+    let Some(shown) = shown else {
+        return Failure::new(cx.t(
+            "본문에 client_ip= 줄이 없습니다",
+            "the body has no client_ip= line",
+        ))
+        .expected(format!("client_ip={expected}"))
+        .actual(text::escape_student(body.as_bytes()))
+        .into();
+    };
+    // A dual-stack socket reports an IPv4 caller as ::ffff:a.b.c.d: the same address.
+    let same = shown.parse::<IpAddr>().ok().map(|ip| match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }) == Some(expected);
+    if same {
+        return if fallback {
+            Verdict::pass_with(cx.t(
+                "이 운영체제에서는 출발지 주소를 바꿀 수 없어 127.0.0.1 로만 확인했습니다",
+                "this OS can't vary the source address, so only 127.0.0.1 was tried",
+            ))
+        } else {
+            Verdict::pass()
+        };
+    }
+    Failure::new(cx.t(
+        "client_ip 가 채점기가 실제로 접속한 주소와 다릅니다",
+        "client_ip is not the address the grader connected from",
+    ))
+    .expected(format!("client_ip={expected}"))
+    .actual(format!(
+        "client_ip={}",
+        text::escape_student(shown.as_bytes())
+    ))
+    .into()
+}
+
+/// What the startup lines gave.
+#[derive(Debug, Default)]
+struct Banner {
+    all: bool,
+    local: bool,
+    private: Option<Ipv4Addr>,
+    /// The lines shown to the student as "actual".
+    shown: String,
+}
+
+impl Banner {
+    fn is_complete(&self) -> bool {
+        self.all && self.local && self.private.is_some()
+    }
+}
+
+/// Finds the three `Running on` lines in stdout and stderr. Flask's ` * ` prefix is allowed.
+fn banner(stdout: &str, stderr: &str, port: u16) -> Banner {
+    let mut b = Banner::default();
+    let mut shown = Vec::new();
+    let local = format!("Running on http://127.0.0.1:{port}");
+    for line in stdout.lines().chain(stderr.lines()) {
+        let l = line.trim();
+        let l = l.strip_prefix("* ").unwrap_or(l).trim();
+        if !l.contains("Running on") {
+            continue;
+        }
+        if shown.len() < 10 {
+            shown.push(text::escape_student(l.as_bytes()));
+        }
+        if l == "Running on all addresses (0.0.0.0)" {
+            b.all = true;
+        } else if l == local {
+            b.local = true;
+        } else if let Some(rest) = l.strip_prefix("Running on http://")
+            && let Some(ip) = rest.strip_suffix(&format!(":{port}"))
+            && let Ok(ip) = ip.parse::<Ipv4Addr>()
+            && ip != Ipv4Addr::LOCALHOST
+        {
+            b.private = Some(ip);
+        }
+    }
+    b.shown = if shown.is_empty() {
+        let first: Vec<&str> = stdout.lines().chain(stderr.lines()).take(10).collect();
+        text::escape_student(first.join("\n").as_bytes())
+    } else {
+        shown.join("\n")
+    };
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banner_on_stdout() {
+        let b = banner(
+            "Running on all addresses (0.0.0.0)\nRunning on http://127.0.0.1:9000\nRunning on http://192.168.0.7:9000\n",
+            "",
+            9000,
+        );
+        assert!(b.is_complete());
+        assert_eq!(b.private, Some(Ipv4Addr::new(192, 168, 0, 7)));
+    }
+
+    #[test]
+    fn flask_banner_on_stderr_counts() {
+        let b = banner(
+            " * Serving Flask app 'app'\n",
+            "WARNING: This is a development server.\n * Running on all addresses (0.0.0.0)\n * Running on http://127.0.0.1:9000\n * Running on http://10.0.0.2:9000\nPress CTRL+C to quit\n",
+            9000,
+        );
+        assert!(b.is_complete(), "{b:?}");
+    }
+
+    #[test]
+    fn wrong_port_or_missing_line_is_incomplete() {
+        let b = banner(
+            "Running on all addresses (0.0.0.0)\nRunning on http://127.0.0.1:8000\nRunning on http://10.0.0.2:8000\n",
+            "",
+            9000,
+        );
+        assert!(!b.is_complete());
+        let b = banner("Server started on port 9000\n", "", 9000);
+        assert!(!b.is_complete());
+        assert_eq!(b.shown, "Server started on port 9000");
+    }
+}

@@ -1,0 +1,77 @@
+//! netgrade: an automated grader for a Python network-programming course.
+//!
+//! The `grade` binary starts a student's server or client, plays the other side with a
+//! reference implementation written in Rust, and checks what it observes against the lab's
+//! grader definition and snapshots.
+//!
+//! # Stages (one direction)
+//!
+//! 1. **Load**: [`lab`] names the labs; [`graders`] finds the lab's files (embedded in the binary,
+//!    or `--graders DIR`); [`definition`] parses `lab.toml` and validates it into a
+//!    [`definition::LabDef`] before any student code runs; [`submission`] works out how the
+//!    student's program is started (`grade.toml`, `--python`, or the lab's default).
+//! 2. **Run**: [`runner`] walks the checks in order, skipping those whose prerequisites did not
+//!    pass, and asks the lab's driver ([`labs`]) to run each one. Drivers supervise student
+//!    processes through [`harness`] and talk to them with [`net`]. Nothing here prints.
+//! 3. **Report**: the runner emits [`report::Event`]s; [`report::human`] and [`report::json`]
+//!    render them into any `io::Write`, so they are tested into a `String`.
+//!
+//! # Module map
+//!
+//! | module | concept |
+//! |---|---|
+//! | [`cli`] | argument parsing, exit codes, wiring the stages together |
+//! | [`lab`] | the lab registry: ids, aliases, file layout of a submission |
+//! | [`graders`] | where a lab's definition and snapshots are read from |
+//! | [`definition`] | `lab.toml`: parse, then validate into a richer type |
+//! | [`submission`] | how a student's program is launched (`grade.toml`, Python discovery) |
+//! | [`harness`] | spawning untrusted processes: process groups, capped capture, readiness, teardown |
+//! | [`net`] | the grader's own network clients (raw HTTP with caps and deadlines), interfaces |
+//! | [`runner`] | the check graph: order, prerequisites, time budgets, outcomes |
+//! | [`labs`] | one driver per lab: the checks themselves |
+//! | [`reference`] | Rust reference implementations (`grade reference labNN`) |
+//! | [`report`] | the result model, events, and the reporters |
+//! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |
+//! | [`i18n`] | Korean and English, chosen by `--lang` or the locale |
+//! | [`rng`] | the seeded generator behind every randomized value (`--seed` replays it) |
+//!
+//! # How to add a lab
+//!
+//! 1. Add a variant to [`lab::LabId`] with its aliases, directory name, and student file(s).
+//! 2. Write `graders/labNN/lab.toml` (checks with ids, titles and hints in `ko` and `en`,
+//!    points, `needs`, `timeout_ms`) and its snapshots under `graders/labNN/snapshots/`.
+//! 3. Write the driver `src/labs/labNN.rs`: a struct implementing [`labs::LabDriver`], whose
+//!    `check_ids()` lists every id it implements (validation rejects a definition naming any
+//!    other) and whose `run_check` returns a [`report::Verdict`] for each. Register it in
+//!    [`labs::driver_for`].
+//! 4. Write the reference in `src/reference/labNN.rs` and route it in [`reference::run`].
+//! 5. Add `exercises/labNN_<name>/` (handout ko+en, starter, solution) and broken variants
+//!    under `tests/fixtures/labNN/`; add tests in `tests/labNN.rs` that grade the solution
+//!    (all pass) and each variant (the named check fails, the rest behave).
+//!
+//! # How to add a check kind
+//!
+//! A check is a method of a lab driver returning a [`report::Verdict`]. To add one:
+//!
+//! 1. Give it a stable id and add it to the driver's `check_ids()` and `run_check` match
+//!    (the match has no catch-all arm, so the compiler finds every place to touch).
+//! 2. Declare it in the lab's `lab.toml` with its title, hint, points and prerequisites.
+//! 3. Every wait inside it goes through a deadline (the harness and [`net`] helpers take one);
+//!    compare text through [`text`] so the student sees what was expected, what was seen and a
+//!    diff. Return `Verdict::Error` only when the grader or the machine failed.
+//! 4. Add a broken variant that makes exactly this check fail, and a test for it.
+
+pub mod cli;
+pub mod definition;
+pub mod graders;
+pub mod harness;
+pub mod i18n;
+pub mod lab;
+pub mod labs;
+pub mod net;
+pub mod reference;
+pub mod report;
+pub mod rng;
+pub mod runner;
+pub mod submission;
+pub mod text;

@@ -1,0 +1,5 @@
+//! `grade`: see the library's docs for the design.
+
+fn main() {
+    std::process::exit(netgrade::cli::main());
+}

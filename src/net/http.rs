@@ -1,0 +1,401 @@
+//! A small HTTP/1.1 client for probing student servers. Raw bytes, not a library client,
+//! because the grader must choose the source address (to catch a hard-coded `client_ip`),
+//! bound every read (idle timeout and total deadline), cap what it keeps, and report exactly
+//! what went wrong (refused, silent, closed mid-response, not HTTP) in terms a student can act on.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::Instant;
+
+use crate::i18n::Lang;
+
+/// How much the client waits for and keeps.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    pub connect: Duration,
+    /// Longest silence between two reads.
+    pub idle: Duration,
+    /// The whole exchange, however the server trickles bytes.
+    pub total: Duration,
+    pub header_cap: usize,
+    pub body_cap: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            connect: Duration::from_secs(2),
+            idle: Duration::from_secs(2),
+            total: Duration::from_secs(5),
+            header_cap: 64 << 10,
+            body_cap: 1 << 20,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub status_line: String,
+    /// Names as sent (case kept).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The server sent more than `body_cap`; the rest was not read.
+    pub body_truncated: bool,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("could not use source address {addr}: {source}")]
+    SourceBind {
+        addr: IpAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("connection refused")]
+    Refused,
+    #[error("connect failed: {0}")]
+    Connect(std::io::Error),
+    #[error("timed out {phase}")]
+    Timeout { phase: &'static str },
+    #[error("connection closed after {received} bytes, before a complete response")]
+    Closed { received: usize },
+    #[error("not an HTTP response: {start:?}")]
+    Malformed { start: String },
+    #[error("response headers larger than {0} bytes")]
+    HeadersTooLarge(usize),
+    #[error("i/o error: {0}")]
+    Io(std::io::Error),
+}
+
+impl HttpError {
+    /// Whether the grader, not the student's program, is at fault.
+    pub fn is_grader_side(&self) -> bool {
+        matches!(self, HttpError::SourceBind { .. })
+    }
+
+    /// A sentence for the student.
+    pub fn explain(&self, lang: Lang) -> String {
+        match self {
+            HttpError::SourceBind { addr, .. } => format!(
+                "{} {addr}",
+                lang.pick(
+                    "채점기가 출발지 주소를 사용할 수 없습니다:",
+                    "the grader could not use the source address"
+                )
+            ),
+            HttpError::Refused => lang
+                .pick(
+                    "연결이 거부되었습니다 (서버가 그 주소/포트에서 듣고 있지 않음)",
+                    "the connection was refused (nothing listens at that address and port)",
+                )
+                .into(),
+            HttpError::Connect(e) => format!("{}: {e}", lang.pick("연결 실패", "connect failed")),
+            HttpError::Timeout { phase } => format!(
+                "{} ({phase})",
+                lang.pick(
+                    "서버가 제한 시간 안에 응답을 끝내지 않았습니다",
+                    "the server did not finish its response in time"
+                )
+            ),
+            HttpError::Closed { received } => format!(
+                "{} ({received} bytes)",
+                lang.pick(
+                    "응답이 끝나기 전에 서버가 연결을 닫았습니다",
+                    "the server closed the connection before the response was complete"
+                )
+            ),
+            HttpError::Malformed { start } => format!(
+                "{}: {}",
+                lang.pick(
+                    "HTTP 응답이 아닙니다. 처음 받은 내용",
+                    "this is not an HTTP response; it starts with"
+                ),
+                crate::text::escape_student(start.as_bytes())
+            ),
+            HttpError::HeadersTooLarge(n) => format!(
+                "{} ({n} bytes)",
+                lang.pick(
+                    "응답 헤더가 너무 깁니다",
+                    "the response headers are too large"
+                )
+            ),
+            HttpError::Io(e) => format!("{}: {e}", lang.pick("입출력 오류", "i/o error")),
+        }
+    }
+}
+
+/// Sends `GET path` to `target`, from `source` if given, and reads the whole response.
+pub async fn get(
+    target: SocketAddr,
+    source: Option<IpAddr>,
+    host: &str,
+    path: &str,
+    limits: HttpLimits,
+) -> Result<Response, HttpError> {
+    let deadline = Instant::now() + limits.total;
+    let mut stream = connect(target, source, limits.connect.min(limits.total)).await?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: netgrade\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    );
+    tokio::time::timeout_at(deadline, stream.write_all(request.as_bytes()))
+        .await
+        .map_err(|_| HttpError::Timeout {
+            phase: "sending the request",
+        })?
+        .map_err(HttpError::Io)?;
+    read_response(&mut stream, deadline, limits).await
+}
+
+/// Connects from `source` (when given) to `target`.
+pub async fn connect(
+    target: SocketAddr,
+    source: Option<IpAddr>,
+    timeout: Duration,
+) -> Result<TcpStream, HttpError> {
+    let socket = match target {
+        SocketAddr::V4(_) => TcpSocket::new_v4(),
+        SocketAddr::V6(_) => TcpSocket::new_v6(),
+    }
+    .map_err(HttpError::Io)?;
+    if let Some(addr) = source {
+        socket
+            .bind(SocketAddr::new(addr, 0))
+            .map_err(|source| HttpError::SourceBind { addr, source })?;
+    }
+    match tokio::time::timeout(timeout, socket.connect(target)).await {
+        Err(_) => Err(HttpError::Timeout {
+            phase: "connecting",
+        }),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(HttpError::Refused),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::AddrNotAvailable && source.is_some() => {
+            Err(HttpError::SourceBind {
+                addr: source.expect("checked"),
+                source: e,
+            })
+        }
+        Ok(Err(e)) => Err(HttpError::Connect(e)),
+        Ok(Ok(s)) => Ok(s),
+    }
+}
+
+/// Reads one response: headers up to the cap, then a body framed by Content-Length, chunked
+/// encoding, or the end of the connection.
+async fn read_response(
+    stream: &mut TcpStream,
+    deadline: Instant,
+    limits: HttpLimits,
+) -> Result<Response, HttpError> {
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let head_end = loop {
+        if let Some(end) = find_head_end(&buf) {
+            break end;
+        }
+        if buf.len() > limits.header_cap {
+            return Err(HttpError::HeadersTooLarge(limits.header_cap));
+        }
+        if !buf.is_empty() && !buf.starts_with(&b"HTTP/"[..buf.len().min(5)]) {
+            return Err(malformed(&buf));
+        }
+        if read_some(
+            stream,
+            &mut buf,
+            deadline,
+            limits.idle,
+            "waiting for the response",
+        )
+        .await?
+            == 0
+        {
+            return Err(if buf.is_empty() {
+                HttpError::Closed { received: 0 }
+            } else if buf.starts_with(b"HTTP/") {
+                HttpError::Closed {
+                    received: buf.len(),
+                }
+            } else {
+                malformed(&buf)
+            });
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end.0]).into_owned();
+    let mut lines = head.split('\n').map(|l| l.trim_end_matches('\r'));
+    let status_line = lines.next().unwrap_or_default().to_string();
+    let status = parse_status(&status_line).ok_or_else(|| malformed(&buf))?;
+    let headers: Vec<(String, String)> = lines
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = buf.split_off(head_end.1);
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let chunked =
+        find("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let length = find("content-length").and_then(|v| v.parse::<usize>().ok());
+    let mut truncated = false;
+    let no_body = status / 100 == 1 || status == 204 || status == 304;
+    if no_body {
+        body.clear();
+    } else if chunked {
+        // Read to the end (Connection: close was asked for), capped, then decode.
+        truncated = read_to_end_capped(stream, &mut body, deadline, limits, true).await?;
+        body = decode_chunked(&body).unwrap_or(body);
+    } else if let Some(n) = length {
+        let want = n.min(limits.body_cap);
+        while body.len() < want {
+            if read_some(stream, &mut body, deadline, limits.idle, "reading the body").await? == 0 {
+                return Err(HttpError::Closed {
+                    received: head_end.1 + body.len(),
+                });
+            }
+        }
+        truncated = n > limits.body_cap;
+        body.truncate(want);
+    } else {
+        truncated = read_to_end_capped(stream, &mut body, deadline, limits, false).await?;
+    }
+    Ok(Response {
+        status,
+        status_line,
+        headers,
+        body,
+        body_truncated: truncated,
+    })
+}
+
+fn malformed(buf: &[u8]) -> HttpError {
+    let start = String::from_utf8_lossy(&buf[..buf.len().min(60)]).into_owned();
+    HttpError::Malformed { start }
+}
+
+/// End of the header block: (end of the headers, start of the body).
+fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
+    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+        return Some((i, i + 4));
+    }
+    buf.windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|i| (i, i + 2))
+}
+
+/// `HTTP/1.1 200 OK` -> 200.
+pub fn parse_status(line: &str) -> Option<u16> {
+    let mut parts = line.split_whitespace();
+    let version = parts.next()?;
+    if !version.starts_with("HTTP/") {
+        return None;
+    }
+    let code = parts.next()?;
+    if code.len() != 3 {
+        return None;
+    }
+    code.parse().ok().filter(|c| (100..=599).contains(c))
+}
+
+async fn read_some(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+    idle: Duration,
+    phase: &'static str,
+) -> Result<usize, HttpError> {
+    let until = (Instant::now() + idle).min(deadline);
+    let mut chunk = [0u8; 8192];
+    match tokio::time::timeout_at(until, stream.read(&mut chunk)).await {
+        Err(_) => Err(HttpError::Timeout { phase }),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(0),
+        Ok(Err(e)) => Err(HttpError::Io(e)),
+        Ok(Ok(n)) => {
+            buf.extend_from_slice(&chunk[..n]);
+            Ok(n)
+        }
+    }
+}
+
+/// Reads until the server closes, keeping at most `body_cap` bytes. Returns whether it stopped
+/// at the cap. A chunked body is over at its last chunk even if the server keeps the socket.
+async fn read_to_end_capped(
+    stream: &mut TcpStream,
+    body: &mut Vec<u8>,
+    deadline: Instant,
+    limits: HttpLimits,
+    chunked: bool,
+) -> Result<bool, HttpError> {
+    loop {
+        if body.len() >= limits.body_cap {
+            body.truncate(limits.body_cap);
+            return Ok(true);
+        }
+        if chunked && decode_chunked(body).is_some() {
+            return Ok(false);
+        }
+        if read_some(stream, body, deadline, limits.idle, "reading the body").await? == 0 {
+            return Ok(false);
+        }
+    }
+}
+
+/// Decodes a complete chunked body; `None` while incomplete or invalid.
+pub fn decode_chunked(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&data[..line_end]).ok()?;
+        let size_text = size_text.split(';').next()?.trim();
+        let size = usize::from_str_radix(size_text, 16).ok()?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        if data.len() < size + 2 {
+            return None;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(parse_status("HTTP/1.0 200 OK"), Some(200));
+        assert_eq!(parse_status("HTTP/1.1 404 NOT FOUND"), Some(404));
+        assert_eq!(parse_status("HTTP/1.1 999 X"), None);
+        assert_eq!(parse_status("hello world"), None);
+        assert_eq!(parse_status(""), None);
+    }
+
+    #[test]
+    fn chunked_bodies() {
+        assert_eq!(
+            decode_chunked(b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").as_deref(),
+            Some(&b"abcde"[..])
+        );
+        assert_eq!(decode_chunked(b"3\r\nab"), None);
+        assert_eq!(decode_chunked(b"zz\r\n"), None);
+    }
+}

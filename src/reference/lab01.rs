@@ -1,0 +1,120 @@
+//! The reference lab01 server: `GET /` answers the seed's three-line body with the caller's
+//! real address; any other path answers 404. Written on raw tokio sockets so that every byte
+//! on the wire is chosen here.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The body for a caller at `client_ip`, exactly as the seed prints it.
+pub fn body(client_ip: IpAddr) -> String {
+    format!(
+        "OK! You reached the server.\nclient_ip={client_ip}\nTry accessing via localhost and via your private IP.\n"
+    )
+}
+
+/// The three startup lines, as the student's program must print them.
+pub fn startup_lines(port: u16) -> [String; 3] {
+    let private = crate::net::ifaces::lan_ipv4()
+        .first()
+        .copied()
+        .unwrap_or(Ipv4Addr::LOCALHOST);
+    [
+        "Running on all addresses (0.0.0.0)".to_string(),
+        format!("Running on http://127.0.0.1:{port}"),
+        format!("Running on http://{private}:{port}"),
+    ]
+}
+
+/// Serves connections from `listener` until the task is dropped.
+pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        tokio::spawn(async move {
+            // One slow or silent client must not hold up the others, nor stay forever.
+            let _ = tokio::time::timeout(Duration::from_secs(10), handle(stream, peer)).await;
+        });
+    }
+}
+
+async fn handle(mut stream: TcpStream, peer: SocketAddr) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && !buf.windows(2).any(|w| w == b"\n\n") {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            // A connect-and-close probe (readiness checks): nothing to answer.
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > 16 << 10 {
+            return respond(
+                &mut stream,
+                431,
+                "Request Header Fields Too Large",
+                "too large\n",
+            )
+            .await;
+        }
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let mut parts = head.lines().next().unwrap_or_default().split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let client = match peer.ip() {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    };
+    match (method, path) {
+        ("GET", "/") => respond(&mut stream, 200, "OK", &body(client)).await,
+        ("GET", p) => respond(&mut stream, 404, "Not Found", &format!("Not Found: {p}\n")).await,
+        _ => {
+            respond(
+                &mut stream,
+                501,
+                "Not Implemented",
+                "only GET is supported\n",
+            )
+            .await
+        }
+    }
+}
+
+async fn respond(
+    stream: &mut TcpStream,
+    code: u16,
+    reason: &str,
+    body: &str,
+) -> std::io::Result<()> {
+    let msg = format!(
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(msg.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_body_matches_the_snapshot() {
+        let snap = crate::graders::GraderSource::Embedded
+            .read("lab01", "snapshots/body.txt")
+            .unwrap();
+        let ours = crate::text::redact_value(
+            &crate::text::normalize(&body("127.9.8.7".parse().unwrap())),
+            "client_ip=",
+            "<CLIENT_IP>",
+        );
+        assert_eq!(ours, crate::text::normalize(&snap));
+    }
+}

@@ -1,0 +1,5 @@
+//! Rust reference implementations of the labs. The grader uses them as counterparts (the
+//! server a student's client talks to), and `grade reference labNN` runs them by hand, so that
+//! a student or a TA can see what correct behaviour looks like.
+
+pub mod lab01;

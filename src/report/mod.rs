@@ -1,0 +1,249 @@
+//! The result model and the events the runner emits. Reporters consume events and write to
+//! any `io::Write`; nothing that runs checks prints.
+
+pub mod human;
+pub mod json;
+
+use serde::Serialize;
+
+use crate::i18n::Lang;
+
+/// The four outcomes, kept apart: a student is blamed only for `Failed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Passed,
+    /// The student's program did something wrong.
+    Failed,
+    /// Not run: a prerequisite did not pass, the platform cannot run it, or it was not asked for.
+    Skipped,
+    /// The grader or the machine failed; never the student's fault.
+    Error,
+}
+
+/// What a check returns to the runner.
+#[derive(Debug)]
+pub enum Verdict {
+    Passed { note: Option<String> },
+    Failed(Box<Failure>),
+    Skipped(String),
+    Error(String),
+}
+
+impl Verdict {
+    pub fn pass() -> Verdict {
+        Verdict::Passed { note: None }
+    }
+
+    pub fn pass_with(note: impl Into<String>) -> Verdict {
+        Verdict::Passed {
+            note: Some(note.into()),
+        }
+    }
+
+    pub fn fail(message: impl Into<String>) -> Verdict {
+        Verdict::Failed(Box::new(Failure::new(message)))
+    }
+}
+
+impl From<Failure> for Verdict {
+    fn from(f: Failure) -> Verdict {
+        Verdict::Failed(Box::new(f))
+    }
+}
+
+/// Why a check failed: what was expected, what was seen, and the student's own output where
+/// it helps. The hint comes from the definition unless the check gives a more specific one.
+#[derive(Debug, Default)]
+pub struct Failure {
+    pub message: String,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    pub diff: Option<String>,
+    pub hint: Option<String>,
+    /// Escaped student output, shown in a labelled block.
+    pub output: Option<StudentOutput>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            ..Failure::default()
+        }
+    }
+
+    pub fn expected(mut self, e: impl Into<String>) -> Failure {
+        self.expected = Some(e.into());
+        self
+    }
+
+    pub fn actual(mut self, a: impl Into<String>) -> Failure {
+        self.actual = Some(a.into());
+        self
+    }
+
+    /// Sets expected and actual and, where they differ, a line diff.
+    pub fn compare(mut self, expected: &str, actual: &str) -> Failure {
+        let d = crate::text::diff(expected, actual);
+        self.expected = Some(expected.to_string());
+        self.actual = Some(actual.to_string());
+        self.diff = (!d.is_empty()).then_some(d);
+        self
+    }
+
+    pub fn hint(mut self, h: impl Into<String>) -> Failure {
+        self.hint = Some(h.into());
+        self
+    }
+
+    pub fn output(mut self, o: StudentOutput) -> Failure {
+        self.output = Some(o);
+        self
+    }
+}
+
+/// The tail of a student's stdout and stderr, already escaped.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StudentOutput {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub stdout: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub stderr: String,
+    /// Bytes the grader dropped because the output went over its cap.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dropped_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One check's result as reported.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub score: f64,
+    pub max_score: f64,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<StudentOutput>,
+}
+
+/// A whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema: u32,
+    pub lab: String,
+    pub submission: String,
+    pub seed: u64,
+    pub passed: bool,
+    pub score: f64,
+    pub max_score: f64,
+    pub duration_ms: u64,
+    pub lang: Lang,
+    pub checks: Vec<CheckResult>,
+    /// Things the grader noticed outside any one check (a leftover process, a port still held).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
+}
+
+impl Report {
+    pub fn count(&self, status: Status) -> usize {
+        self.checks.iter().filter(|c| c.status == status).count()
+    }
+}
+
+/// What the runner tells reporters, in order.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Started {
+        lab: &'a str,
+        lab_name: &'a str,
+        title: &'a str,
+        submission: &'a str,
+        seed: u64,
+        lang: Lang,
+    },
+    CheckFinished(&'a CheckResult),
+    Finished(&'a Report),
+}
+
+/// A reporter renders events into a writer.
+pub trait Reporter {
+    fn event(&mut self, event: &Event<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    fn result(id: &str, status: Status, score: f64, max: f64) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            title: format!("title of {id}"),
+            status,
+            score,
+            max_score: max,
+            duration_ms: 12,
+            message: None,
+            hint: None,
+            expected: None,
+            actual: None,
+            diff: None,
+            output: None,
+        }
+    }
+
+    /// One check of each outcome, with every optional field used somewhere.
+    pub fn sample_report(lang: Lang) -> Report {
+        let mut failed = result("body", Status::Failed, 0.0, 2.0);
+        failed.message = Some("the body differs from the expected one".into());
+        failed.hint = Some("print exactly three lines".into());
+        failed.expected = Some("OK! You reached the server.".into());
+        failed.actual = Some("OK! You reached the server".into());
+        failed.diff = Some(crate::text::diff(
+            "OK! You reached the server.\n",
+            "OK! You reached the server \n",
+        ));
+        let mut crashed = result("starts", Status::Failed, 0.0, 0.0);
+        crashed.message = Some("your program exited with status 1".into());
+        crashed.output = Some(StudentOutput {
+            stdout: "PASS 100/100".into(),
+            stderr: "Traceback (most recent call last):\nRuntimeError: boom".into(),
+            dropped_bytes: 2048,
+        });
+        let mut skipped = result("lan", Status::Skipped, 0.0, 1.0);
+        skipped.message = Some("run with --lan to try it".into());
+        let mut error = result("client_ip", Status::Error, 0.0, 1.0);
+        error.message = Some("could not bind a source address".into());
+        let mut passed = result("status_200", Status::Passed, 1.0, 1.0);
+        passed.message = Some("a note".into());
+        let checks = vec![passed, crashed, failed, skipped, error];
+        Report {
+            schema: 1,
+            lab: "lab01".into(),
+            submission: "/tmp/sub".into(),
+            seed: 42,
+            passed: false,
+            score: 1.0,
+            max_score: 4.0,
+            duration_ms: 1234,
+            lang,
+            checks,
+            notices: vec!["your program left process 77 holding port 8000".into()],
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! How a student's program is started. In order: a `grade.toml` at the submission root
+//! (`[lab01] command = ["python3", "app.py"]`, any language), else the lab's default file run
+//! by the Python interpreter from `--python`, `python3` or `python` on PATH.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::harness::{Limits, Spec};
+use crate::lab::LabInfo;
+
+/// A validated way to start the lab's program. Arguments for one invocation are appended.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    pub root: PathBuf,
+    pub command: Vec<OsString>,
+    /// Where the command came from, for messages: `grade.toml` or the default.
+    pub origin: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("the submission directory {0} does not exist")]
+    NoSubmission(String),
+    #[error(
+        "expected the file {path} in the submission ({root}); run grade from your repository's root or pass --submission DIR"
+    )]
+    MissingFile { path: String, root: String },
+    #[error("no Python interpreter found: tried {tried}; install Python 3 or pass --python PATH")]
+    NoPython { tried: String },
+    #[error("{file}: {message}")]
+    BadGradeToml { file: String, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabOverride {
+    command: Vec<String>,
+}
+
+impl Launch {
+    pub fn resolve(
+        root: &Path,
+        lab: &LabInfo,
+        python: Option<&Path>,
+    ) -> Result<Launch, SetupError> {
+        if !root.is_dir() {
+            return Err(SetupError::NoSubmission(root.display().to_string()));
+        }
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let toml_path = root.join("grade.toml");
+        if toml_path.is_file() {
+            let file = toml_path.display().to_string();
+            let text =
+                std::fs::read_to_string(&toml_path).map_err(|e| SetupError::BadGradeToml {
+                    file: file.clone(),
+                    message: e.to_string(),
+                })?;
+            let table: BTreeMap<String, LabOverride> =
+                toml::from_str(&text).map_err(|e| SetupError::BadGradeToml {
+                    file: file.clone(),
+                    message: e.to_string(),
+                })?;
+            if let Some(o) = table.get(lab.key) {
+                if o.command.is_empty() {
+                    return Err(SetupError::BadGradeToml {
+                        file,
+                        message: format!("[{}] command is empty", lab.key),
+                    });
+                }
+                return Ok(Launch {
+                    command: o.command.iter().map(OsString::from).collect(),
+                    origin: "grade.toml".into(),
+                    root,
+                });
+            }
+        }
+        let main = root.join(lab.main_file);
+        if !main.is_file() {
+            return Err(SetupError::MissingFile {
+                path: lab.main_file.to_string(),
+                root: root.display().to_string(),
+            });
+        }
+        let python = find_python(python)?;
+        Ok(Launch {
+            command: vec![python.into_os_string(), lab.main_file.into()],
+            origin: "default".into(),
+            root,
+        })
+    }
+
+    /// A process spec for one run with `args` appended and `env` added.
+    pub fn spec(&self, args: &[&str], env: Vec<(String, String)>, limits: Limits) -> Spec {
+        let mut env = env;
+        // Python writes to a pipe in blocks unless told otherwise; students expect their
+        // print() to show up at once, and the grader reads it live.
+        env.push(("PYTHONUNBUFFERED".into(), "1".into()));
+        // Korean text on a Windows console code page would otherwise fail to encode.
+        env.push(("PYTHONIOENCODING".into(), "utf-8".into()));
+        env.push(("PYTHONUTF8".into(), "1".into()));
+        // Don't leave __pycache__ folders in the student's repository.
+        env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
+        let mut argv = self.command.iter();
+        Spec {
+            program: argv.next().expect("command is never empty").clone(),
+            args: argv
+                .cloned()
+                .chain(args.iter().map(OsString::from))
+                .collect(),
+            cwd: self.root.clone(),
+            env,
+            limits,
+        }
+    }
+}
+
+/// `--python PATH`, else `python3`, else `python` on PATH.
+pub fn find_python(explicit: Option<&Path>) -> Result<PathBuf, SetupError> {
+    if let Some(p) = explicit {
+        if p.is_file() {
+            return Ok(p.to_path_buf());
+        }
+        if let Some(found) = which(p.as_os_str()) {
+            return Ok(found);
+        }
+        return Err(SetupError::NoPython {
+            tried: p.display().to_string(),
+        });
+    }
+    for name in ["python3", "python"] {
+        if let Some(found) = which(name.as_ref()) {
+            return Ok(found);
+        }
+    }
+    Err(SetupError::NoPython {
+        tried: "python3, python".into(),
+    })
+}
+
+fn which(name: &std::ffi::OsStr) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let exts: Vec<&str> = if cfg!(windows) {
+        vec![".exe", ""]
+    } else {
+        vec![""]
+    };
+    for dir in std::env::split_paths(&path) {
+        for ext in &exts {
+            let mut file = name.to_os_string();
+            file.push(ext);
+            let candidate = dir.join(&file);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}

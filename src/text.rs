@@ -1,0 +1,167 @@
+//! Text: normalization before comparison, making whitespace visible, diffs for students, and
+//! escaping what a student's program printed so it can never pass for the grader's own lines.
+
+use std::fmt::Write as _;
+
+/// Line endings folded to `\n`, and at most one final newline dropped, so that a Windows
+/// student's `\r\n` or a missing final newline does not fail a comparison. Nothing else is
+/// changed: spaces inside lines still count.
+pub fn normalize(s: &str) -> String {
+    let s = s.replace("\r\n", "\n");
+    s.strip_suffix('\n').unwrap_or(&s).to_string()
+}
+
+/// Replaces the value of every line that starts with `key` by `placeholder`:
+/// `client_ip=127.4.5.6` becomes `client_ip=<CLIENT_IP>`.
+pub fn redact_value(text: &str, key: &str, placeholder: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        match line.strip_prefix(key) {
+            Some(_) => {
+                out.push_str(key);
+                out.push_str(placeholder);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// Shows what a terminal hides: a carriage return as `␍`, a tab as `→`, trailing spaces as `·`,
+/// other control characters as `\xNN`.
+pub fn visible(line: &str) -> String {
+    let trimmed_len = line.trim_end_matches(' ').len();
+    let mut out = String::with_capacity(line.len() + 8);
+    for (i, c) in line.char_indices() {
+        match c {
+            '\r' => out.push('␍'),
+            '\t' => out.push('→'),
+            ' ' if i >= trimmed_len => out.push('·'),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A line diff of two texts, whitespace made visible, `-` for expected and `+` for actual.
+/// Empty when the texts are equal.
+pub fn diff(expected: &str, actual: &str) -> String {
+    if expected == actual {
+        return String::new();
+    }
+    let d = similar::TextDiff::from_lines(expected, actual);
+    let mut out = String::new();
+    for change in d.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => '-',
+            similar::ChangeTag::Insert => '+',
+            similar::ChangeTag::Equal => ' ',
+        };
+        let value = change.value();
+        let line = value.strip_suffix('\n').unwrap_or(value);
+        let _ = writeln!(out, "{sign} {}", visible(line));
+        if change.missing_newline() {
+            let _ = writeln!(out, "{sign} (no newline at end)");
+        }
+    }
+    out
+}
+
+/// Escapes bytes a student's program printed, so that they are safe to show inside a grader
+/// report: invalid UTF-8 becomes `\xNN`, control characters (ANSI escapes, NUL, a lone `\r`)
+/// become `\xNN`; newlines and tabs are kept.
+pub fn escape_student(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' | '\t' => out.push(c),
+                c if c.is_control() || is_bidi_control(c) => {
+                    let _ = write!(out, "\\x{{{:x}}}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+/// Characters that reorder text on screen (Trojan Source): shown escaped, never obeyed.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// The last `n` lines of escaped student output.
+pub fn tail_lines(bytes: &[u8], n: usize) -> String {
+    let text = escape_student(bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(n);
+    lines[start..].join("\n")
+}
+
+/// Cuts a string to at most `max` characters, saying so.
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}… (+{} bytes)", &s[..cut], s.len() - cut),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_folds_crlf_and_one_final_newline() {
+        assert_eq!(normalize("a\r\nb\r\n"), "a\nb");
+        assert_eq!(normalize("a\nb"), "a\nb");
+        assert_eq!(normalize("a\n\n"), "a\n");
+    }
+
+    #[test]
+    fn redaction_keeps_the_key() {
+        assert_eq!(
+            redact_value("x\nclient_ip=1.2.3.4\ny", "client_ip=", "<IP>"),
+            "x\nclient_ip=<IP>\ny"
+        );
+    }
+
+    #[test]
+    fn visible_marks_what_terminals_hide() {
+        assert_eq!(visible("a\tb  "), "a→b··");
+        assert_eq!(visible("a\r"), "a␍");
+        assert_eq!(visible("\u{1b}[31m"), "\\x1b[31m");
+    }
+
+    #[test]
+    fn diff_marks_sides() {
+        let d = diff("a\nb\n", "a\nc\n");
+        assert!(d.contains("- b"), "{d}");
+        assert!(d.contains("+ c"), "{d}");
+        assert_eq!(diff("same", "same"), "");
+    }
+
+    #[test]
+    fn student_output_cannot_carry_escapes() {
+        let s = escape_student(b"ok\x1b[2J\x00\xff\xfe\n\xe2\x80\xaeevil");
+        assert!(!s.contains('\u{1b}'));
+        assert!(!s.contains('\0'));
+        assert!(!s.contains('\u{202e}'));
+        assert!(s.contains("\\xff\\xfe"), "{s}");
+    }
+
+    #[test]
+    fn truncation_is_char_safe() {
+        assert_eq!(truncate_chars("한국어", 2), "한국… (+3 bytes)");
+        assert_eq!(truncate_chars("ab", 5), "ab");
+    }
+}
