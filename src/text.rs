@@ -55,6 +55,16 @@ pub fn diff(expected: &str, actual: &str) -> String {
     if expected == actual {
         return String::new();
     }
+    // Normalized texts have no final newline; compare them as whole lines so the diff does
+    // not report a missing newline on both sides.
+    let (e, a);
+    let (expected, actual) = if !expected.ends_with('\n') && !actual.ends_with('\n') {
+        e = format!("{expected}\n");
+        a = format!("{actual}\n");
+        (e.as_str(), a.as_str())
+    } else {
+        (expected, actual)
+    };
     let d = similar::TextDiff::from_lines(expected, actual);
     let mut out = String::new();
     for change in d.iter_all_changes() {

@@ -1,1 +1,6 @@
+//! The one integration-test binary. Shared helpers live in `util`; each file covers one area.
 
+mod util;
+
+mod cli;
+mod lab01;

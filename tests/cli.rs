@@ -1,0 +1,81 @@
+//! The command-line contract: exit codes, lab spellings, setup errors named clearly.
+
+use crate::util::*;
+
+#[test]
+fn help_documents_exit_codes() {
+    let r = run(grade().arg("--help"));
+    r.code(0).stdout_has("Exit codes:").stdout_has("3  the grader itself failed");
+}
+
+#[test]
+fn list_shows_the_labs() {
+    run(grade().arg("list"))
+        .code(0)
+        .stdout_has("lab01")
+        .stdout_has("labs/01_ip_port_http/app.py");
+}
+
+#[test]
+fn unknown_lab_is_a_usage_error() {
+    run(grade().arg("lab99")).code(2).stderr_has("unknown lab `lab99`");
+}
+
+#[test]
+fn missing_lab_argument_is_a_usage_error() {
+    run(&mut grade()).code(2);
+}
+
+#[test]
+fn missing_student_file_names_the_path_expected() {
+    let empty = tempfile::tempdir().unwrap();
+    run(grade().args(["lab01", "--submission"]).arg(empty.path()))
+        .code(2)
+        .stderr_has("labs/01_ip_port_http/app.py");
+}
+
+#[test]
+fn missing_python_is_a_setup_error() {
+    let r = run(std::process::Command::new(grade_bin())
+        .args(["lab01", "--submission", "exercises/lab01_ip_port_http/solution"])
+        .args(["--python", "/nonexistent/python3"])
+        .current_dir(root()));
+    r.code(2).stderr_has("no Python interpreter found");
+}
+
+#[test]
+fn unknown_only_check_is_rejected_before_anything_runs() {
+    run(grade().args([
+        "lab01",
+        "--submission",
+        "exercises/lab01_ip_port_http/solution",
+        "--only",
+        "nope",
+    ]))
+    .code(2)
+    .stderr_has("--only nope");
+}
+
+#[test]
+fn staff_grader_with_unknown_key_is_rejected_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = dir.path().join("lab01");
+    std::fs::create_dir_all(lab.join("snapshots")).unwrap();
+    let text = std::fs::read_to_string(root().join("graders/lab01/lab.toml")).unwrap();
+    let text = text.replacen("points = 2", "points = 2\npoints_bonus = 1", 1);
+    std::fs::write(lab.join("lab.toml"), text).unwrap();
+    run(grade()
+        .args(["lab01", "--submission", "exercises/lab01_ip_port_http/solution", "--graders"])
+        .arg(dir.path()))
+    .code(2)
+    .stderr_has("points_bonus");
+}
+
+#[test]
+fn bad_grade_toml_is_a_setup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("grade.toml"), "[lab01]\ncommand = \"not a list\"\n").unwrap();
+    run(grade().args(["lab01", "--submission"]).arg(dir.path()))
+        .code(2)
+        .stderr_has("grade.toml");
+}
