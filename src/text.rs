@@ -169,6 +169,24 @@ mod tests {
         assert!(s.contains("\\xff\\xfe"), "{s}");
     }
 
+    /// Whatever a student prints, escaping never panics and never lets a control character,
+    /// escape or bidi override through; the other helpers never panic either.
+    #[test]
+    fn fuzz_text_helpers() {
+        use proptest::prelude::*;
+        proptest!(proptest::test_runner::Config::with_cases(5000), |(bytes in proptest::collection::vec(any::<u8>(), 0..600), s in "\\PC*", n in 0usize..50)| {
+            let e = escape_student(&bytes);
+            prop_assert!(!e.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c)));
+            let t = String::from_utf8_lossy(&bytes);
+            let _ = normalize(&t);
+            let _ = visible(&t);
+            let _ = diff(&t, &s);
+            let _ = truncate_chars(&t, n);
+            let _ = tail_lines(&bytes, n);
+            let _ = redact_value(&t, "client_ip=", "<X>");
+        });
+    }
+
     #[test]
     fn truncation_is_char_safe() {
         assert_eq!(truncate_chars("한국어", 2), "한국… (+3 bytes)");

@@ -5,7 +5,9 @@ use crate::util::*;
 #[test]
 fn help_documents_exit_codes() {
     let r = run(grade().arg("--help"));
-    r.code(0).stdout_has("Exit codes:").stdout_has("3  the grader itself failed");
+    r.code(0)
+        .stdout_has("Exit codes:")
+        .stdout_has("3  the grader itself failed");
 }
 
 #[test]
@@ -18,7 +20,9 @@ fn list_shows_the_labs() {
 
 #[test]
 fn unknown_lab_is_a_usage_error() {
-    run(grade().arg("lab99")).code(2).stderr_has("unknown lab `lab99`");
+    run(grade().arg("lab99"))
+        .code(2)
+        .stderr_has("unknown lab `lab99`");
 }
 
 #[test]
@@ -37,7 +41,11 @@ fn missing_student_file_names_the_path_expected() {
 #[test]
 fn missing_python_is_a_setup_error() {
     let r = run(std::process::Command::new(grade_bin())
-        .args(["lab01", "--submission", "exercises/lab01_ip_port_http/solution"])
+        .args([
+            "lab01",
+            "--submission",
+            "exercises/lab01_ip_port_http/solution",
+        ])
         .args(["--python", "/nonexistent/python3"])
         .current_dir(root()));
     r.code(2).stderr_has("no Python interpreter found");
@@ -65,7 +73,12 @@ fn staff_grader_with_unknown_key_is_rejected_naming_the_key() {
     let text = text.replacen("points = 2", "points = 2\npoints_bonus = 1", 1);
     std::fs::write(lab.join("lab.toml"), text).unwrap();
     run(grade()
-        .args(["lab01", "--submission", "exercises/lab01_ip_port_http/solution", "--graders"])
+        .args([
+            "lab01",
+            "--submission",
+            "exercises/lab01_ip_port_http/solution",
+            "--graders",
+        ])
         .arg(dir.path()))
     .code(2)
     .stderr_has("points_bonus");
@@ -74,7 +87,11 @@ fn staff_grader_with_unknown_key_is_rejected_naming_the_key() {
 #[test]
 fn bad_grade_toml_is_a_setup_error() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("grade.toml"), "[lab01]\ncommand = \"not a list\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("grade.toml"),
+        "[lab01]\ncommand = \"not a list\"\n",
+    )
+    .unwrap();
     run(grade().args(["lab01", "--submission"]).arg(dir.path()))
         .code(2)
         .stderr_has("grade.toml");

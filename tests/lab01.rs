@@ -131,7 +131,13 @@ fn crash_at_start_fails_starts_with_the_traceback_and_skips_the_rest() {
     variant("crashes_at_start", &["starts"], &AFTER_STARTS);
     let (_, v) = grade_json("lab01", "tests/fixtures/lab01/crashes_at_start", &[]);
     let starts = check(&v, "starts");
-    assert!(starts["message"].as_str().unwrap().contains("exit status 1"), "{starts:#}");
+    assert!(
+        starts["message"]
+            .as_str()
+            .unwrap()
+            .contains("exit status 1"),
+        "{starts:#}"
+    );
     let stderr = starts["output"]["stderr"].as_str().unwrap();
     assert!(stderr.contains("RuntimeError: boom"), "{stderr}");
     let skipped = check(&v, "status_200")["message"].as_str().unwrap();
@@ -148,8 +154,11 @@ fn ignoring_port_fails_only_uses_port_and_costs_nothing() {
     // The variant binds the seed's fixed port 8000: only inside a private network namespace.
     let sub = copy_submission(&root().join("tests/fixtures/lab01/ignores_port"));
     let mut cmd = grade();
-    cmd.args(["lab01", "--format", "json", "--seed", "7", "--submission"]).arg(sub.path());
-    let Some(mut cmd) = in_netns(&cmd) else { return };
+    cmd.args(["lab01", "--format", "json", "--seed", "7", "--submission"])
+        .arg(sub.path());
+    let Some(mut cmd) = in_netns(&cmd) else {
+        return;
+    };
     let r = run(&mut cmd);
     assert_nothing_left(sub.path());
     r.code(1);
@@ -162,15 +171,19 @@ fn ignoring_port_fails_only_uses_port_and_costs_nothing() {
 fn lan_check_runs_inside_a_namespace_with_a_private_address() {
     let sub = copy_submission(&root().join("exercises/lab01_ip_port_http/solution"));
     let mut cmd = grade();
-    cmd.args(["lab01", "--format", "json", "--lan", "--submission"]).arg(sub.path());
-    let Some(mut cmd) = in_netns(&cmd) else { return };
+    cmd.args(["lab01", "--format", "json", "--lan", "--submission"])
+        .arg(sub.path());
+    let Some(mut cmd) = in_netns(&cmd) else {
+        return;
+    };
     let r = run(&mut cmd);
     r.code(0);
     assert_eq!(statuses(&r.json()), expect(&[], &[]), "{r}");
 
     let sub = copy_submission(&root().join("tests/fixtures/lab01/localhost_only"));
     let mut cmd = grade();
-    cmd.args(["lab01", "--format", "json", "--lan", "--submission"]).arg(sub.path());
+    cmd.args(["lab01", "--format", "json", "--lan", "--submission"])
+        .arg(sub.path());
     let mut cmd = in_netns(&cmd).expect("available a moment ago");
     let r = run(&mut cmd);
     r.code(1);
@@ -182,17 +195,30 @@ fn lan_check_runs_inside_a_namespace_with_a_private_address() {
 
 #[test]
 fn only_runs_the_check_and_its_prerequisites() {
-    let (r, v) = grade_json("lab01", "exercises/lab01_ip_port_http/solution", &["--only", "body"]);
+    let (r, v) = grade_json(
+        "lab01",
+        "exercises/lab01_ip_port_http/solution",
+        &["--only", "body"],
+    );
     r.code(0);
-    let passed: Vec<String> = statuses(&v).into_iter().filter(|s| s.ends_with("=passed")).collect();
-    assert_eq!(passed, ["starts=passed", "status_200=passed", "body=passed"]);
+    let passed: Vec<String> = statuses(&v)
+        .into_iter()
+        .filter(|s| s.ends_with("=passed"))
+        .collect();
+    assert_eq!(
+        passed,
+        ["starts=passed", "status_200=passed", "body=passed"]
+    );
 }
 
 #[test]
 fn same_seed_same_probes() {
     let (_, a) = grade_json("lab01", "tests/fixtures/lab01/hardcoded_client_ip", &[]);
     let (_, b) = grade_json("lab01", "tests/fixtures/lab01/hardcoded_client_ip", &[]);
-    assert_eq!(check(&a, "client_ip")["expected"], check(&b, "client_ip")["expected"]);
+    assert_eq!(
+        check(&a, "client_ip")["expected"],
+        check(&b, "client_ip")["expected"]
+    );
 }
 
 fn human(fixture: &str, lang: &str) -> String {
@@ -206,9 +232,18 @@ fn human(fixture: &str, lang: &str) -> String {
 
 #[test]
 fn report_snapshots() {
-    insta::assert_snapshot!("human_pass_en", human("exercises/lab01_ip_port_http/solution", "en"));
-    insta::assert_snapshot!("human_fail_ko", human("tests/fixtures/lab01/crashes_at_start", "ko"));
-    insta::assert_snapshot!("human_fail_en", human("tests/fixtures/lab01/hardcoded_client_ip", "en"));
+    insta::assert_snapshot!(
+        "human_pass_en",
+        human("exercises/lab01_ip_port_http/solution", "en")
+    );
+    insta::assert_snapshot!(
+        "human_fail_ko",
+        human("tests/fixtures/lab01/crashes_at_start", "ko")
+    );
+    insta::assert_snapshot!(
+        "human_fail_en",
+        human("tests/fixtures/lab01/hardcoded_client_ip", "en")
+    );
     let (_, v) = grade_json("lab01", "tests/fixtures/lab01/wrong_body", &[]);
     let json = redact(&serde_json::to_string_pretty(&v).unwrap());
     insta::assert_snapshot!("json_fail", json);

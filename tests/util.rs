@@ -116,7 +116,13 @@ pub fn statuses(v: &serde_json::Value) -> Vec<String> {
         .as_array()
         .expect("checks")
         .iter()
-        .map(|c| format!("{}={}", c["id"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .map(|c| {
+            format!(
+                "{}={}",
+                c["id"].as_str().unwrap(),
+                c["status"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -132,7 +138,10 @@ pub fn check<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
 /// Copies a submission into a fresh temporary directory, so that the processes it starts can
 /// be found by their path afterwards, and nothing is written into the repository.
 pub fn copy_submission(src: &Path) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("netgrade-sub-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("netgrade-sub-")
+        .tempdir()
+        .unwrap();
     copy_dir(src, dir.path());
     dir
 }
@@ -161,7 +170,10 @@ pub fn processes_under(path: &Path) -> Vec<String> {
     };
     for e in dir.flatten() {
         let name = e.file_name();
-        let Some(pid) = name.to_str().filter(|s| s.chars().all(|c| c.is_ascii_digit())) else {
+        let Some(pid) = name
+            .to_str()
+            .filter(|s| s.chars().all(|c| c.is_ascii_digit()))
+        else {
             continue;
         };
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))

@@ -18,6 +18,10 @@ use windows as platform;
 pub use capture::{Capture, HEAD_CAP, TAIL_CAP};
 pub use process::{Exit, Readiness, Spec, Supervised, Teardown};
 
+/// The address-space limit of a student's process: far above what a lab solution (even
+/// Flask with threads) maps, low enough that a memory hog dies long before the machine suffers.
+pub const ADDRESS_SPACE_LIMIT: u64 = 2 << 30;
+
 /// Resource limits applied to a student's process before it runs (where the OS has them).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Limits {
@@ -37,7 +41,7 @@ impl Limits {
             cpu_seconds: Some(budget.as_secs() + 5),
             file_size_bytes: Some(64 << 20),
             open_files: Some(1024),
-            address_space_bytes: Some(4 << 30),
+            address_space_bytes: Some(ADDRESS_SPACE_LIMIT),
             processes: None,
         }
     }

@@ -6,7 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::Instant;
 
@@ -195,10 +195,10 @@ pub async fn connect(
     }
 }
 
-/// Reads one response: headers up to the cap, then a body framed by Content-Length, chunked
+/// Reads one response from `stream`: headers up to the cap, then a body framed by Content-Length, chunked
 /// encoding, or the end of the connection.
-async fn read_response(
-    stream: &mut TcpStream,
+pub async fn read_response<R: AsyncRead + Unpin>(
+    stream: &mut R,
     deadline: Instant,
     limits: HttpLimits,
 ) -> Result<Response, HttpError> {
@@ -313,8 +313,8 @@ pub fn parse_status(line: &str) -> Option<u16> {
     code.parse().ok().filter(|c| (100..=599).contains(c))
 }
 
-async fn read_some(
-    stream: &mut TcpStream,
+async fn read_some<R: AsyncRead + Unpin>(
+    stream: &mut R,
     buf: &mut Vec<u8>,
     deadline: Instant,
     idle: Duration,
@@ -335,8 +335,8 @@ async fn read_some(
 
 /// Reads until the server closes, keeping at most `body_cap` bytes. Returns whether it stopped
 /// at the cap. A chunked body is over at its last chunk even if the server keeps the socket.
-async fn read_to_end_capped(
-    stream: &mut TcpStream,
+async fn read_to_end_capped<R: AsyncRead + Unpin>(
+    stream: &mut R,
     body: &mut Vec<u8>,
     deadline: Instant,
     limits: HttpLimits,
@@ -387,6 +387,49 @@ mod tests {
         assert_eq!(parse_status("HTTP/1.1 999 X"), None);
         assert_eq!(parse_status("hello world"), None);
         assert_eq!(parse_status(""), None);
+    }
+
+    /// Any bytes a server may send: the reader returns a response or an error, never panics,
+    /// and never keeps more than its caps.
+    #[test]
+    fn fuzz_read_response_never_panics() {
+        use proptest::prelude::*;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let limits = HttpLimits {
+            header_cap: 256,
+            body_cap: 512,
+            ..HttpLimits::default()
+        };
+        let prefix = prop_oneof![
+            Just(b"".to_vec()),
+            Just(b"HTTP/1.1 200 OK\r\n".to_vec()),
+            Just(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec()),
+            Just(b"HTTP/1.0 404 X\r\nContent-Length: 99999999999999999999\r\n\r\n".to_vec()),
+            Just(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n".to_vec()),
+        ];
+        proptest!(ProptestConfig::with_cases(2000), |(p in prefix, tail in proptest::collection::vec(any::<u8>(), 0..2048))| {
+            let mut data = p.clone();
+            data.extend_from_slice(&tail);
+            let r = rt.block_on(async {
+                let deadline = Instant::now() + Duration::from_secs(5);
+                read_response(&mut &data[..], deadline, limits).await
+            });
+            if let Ok(resp) = r {
+                prop_assert!(resp.body.len() <= limits.body_cap);
+            }
+        });
+    }
+
+    #[test]
+    fn fuzz_chunked_and_status_never_panic() {
+        use proptest::prelude::*;
+        proptest!(ProptestConfig::with_cases(5000), |(data in proptest::collection::vec(any::<u8>(), 0..512), line in ".*")| {
+            let _ = decode_chunked(&data);
+            let _ = parse_status(&line);
+        });
     }
 
     #[test]
