@@ -99,11 +99,15 @@ struct GradeArgs {
     #[arg(long)]
     lan: bool,
     /// The Python interpreter to run the submission with.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", env = "NETGRADE_PYTHON")]
     python: Option<PathBuf>,
     /// Read grader definitions from DIR instead of the built-in ones.
     #[arg(long, value_name = "DIR", env = "NETGRADE_GRADERS")]
     graders: Option<PathBuf>,
+    /// Also write the JSON report to FILE (outside the submission), once every process the
+    /// submission started is gone.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -157,7 +161,24 @@ pub fn main() -> i32 {
     });
     // Don't wait for reader tasks stuck on pipes held by processes we could not see.
     rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    if std::env::var_os("NETGRADE_REPORT_PEAK_RSS").is_some() {
+        report_peak_rss();
+    }
     code
+}
+
+/// Whether `path` (which may not exist yet) lies inside `dir`.
+fn inside(path: &std::path::Path, dir: &std::path::Path) -> bool {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    // Canonicalize the parent (the file may not exist), so `..` and symlinks can't hide it.
+    let parent = abs
+        .parent()
+        .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf()));
+    parent.is_some_and(|p| p.starts_with(dir))
 }
 
 fn usage(msg: impl std::fmt::Display) -> i32 {
@@ -269,6 +290,15 @@ async fn grade(args: GradeArgs) -> i32 {
         Ok(l) => l,
         Err(e) => return usage(e),
     };
+    if let Some(out) = &args.output
+        && inside(out, &launch.root)
+    {
+        return usage(format!(
+            "--output {}: the report must be written outside the submission ({})",
+            out.display(),
+            launch.root.display()
+        ));
+    }
     let Some(mut driver) = labs::driver_for(lab, launch.clone()) else {
         return usage(format!("{lab} cannot be graded by this version yet"));
     };
@@ -306,11 +336,32 @@ async fn grade(args: GradeArgs) -> i32 {
     })
     .await;
     let _ = write_failed;
+    // Written only now: the runner has torn down every process of the submission, so nothing
+    // it started can race the grader for this file.
+    if let Some(out) = &args.output {
+        let written = serde_json::to_vec_pretty(&report)
+            .map_err(std::io::Error::other)
+            .and_then(|json| std::fs::write(out, json));
+        if let Err(e) = written {
+            eprintln!("grade: failed to write {}: {e}", out.display());
+            return exit::GRADER;
+        }
+    }
     if report.checks.iter().any(|c| c.status == Status::Error) {
         exit::GRADER
     } else if report.checks.iter().any(|c| c.status == Status::Failed) {
         exit::FAILED
     } else {
         exit::PASSED
+    }
+}
+
+/// Prints the grader's own peak resident memory to stderr (Linux), for the memory promise's
+/// test and benchmark.
+fn report_peak_rss() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+        let kib = line.split_whitespace().nth(1).unwrap_or("?");
+        eprintln!("grade: peak_rss_kib={kib}");
     }
 }

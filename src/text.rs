@@ -93,7 +93,10 @@ pub fn escape_student(bytes: &[u8]) -> String {
             match c {
                 '\n' | '\t' => out.push(c),
                 c if c.is_control() || is_bidi_control(c) => {
-                    let _ = write!(out, "\\x{{{:x}}}", c as u32);
+                    let _ = match c as u32 {
+                        n @ 0..=0xff => write!(out, "\\x{n:02x}"),
+                        n => write!(out, "\\u{{{n:x}}}"),
+                    };
                 }
                 c => out.push(c),
             }
@@ -116,6 +119,26 @@ pub fn tail_lines(bytes: &[u8], n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(n);
     lines[start..].join("\n")
+}
+
+/// Bounds text put into a report: at most `max_lines` lines of at most `max_chars` characters,
+/// saying what was cut. A student's megabyte-long line must not become a megabyte-long report.
+pub fn clip(s: &str, max_chars: usize, max_lines: usize) -> String {
+    let total = s.split('\n').count();
+    let mut out: Vec<String> = s
+        .split('\n')
+        .take(max_lines)
+        .map(|l| truncate_chars(l, max_chars))
+        .collect();
+    if total > max_lines {
+        out.push(format!("… (+{} lines)", total - max_lines));
+    }
+    out.join("\n")
+}
+
+/// Report-sized: what [`clip`] keeps by default.
+pub fn clip_default(s: &str) -> String {
+    clip(s, 200, 40)
 }
 
 /// Cuts a string to at most `max` characters, saying so.

@@ -96,3 +96,40 @@ fn bad_grade_toml_is_a_setup_error() {
         .code(2)
         .stderr_has("grade.toml");
 }
+
+#[test]
+fn output_file_is_written_outside_the_submission_only() {
+    use assert_cmd::Command;
+    use predicates::prelude::*;
+    let sub = copy_submission(&root().join("exercises/lab01_ip_port_http/solution"));
+    let inside = sub.path().join("result.json");
+    let mut cmd = Command::new(grade_bin());
+    cmd.env("NO_COLOR", "1").current_dir(root());
+    cmd.args(["lab01", "--submission"])
+        .arg(sub.path())
+        .arg("--output")
+        .arg(&inside)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("outside the submission"));
+    assert!(!inside.exists());
+
+    let out_dir = tempfile::tempdir().unwrap();
+    let outside = out_dir.path().join("result.json");
+    let mut cmd = Command::new(grade_bin());
+    cmd.env("NO_COLOR", "1").current_dir(root());
+    if let Some(py) = python() {
+        cmd.env("NETGRADE_PYTHON", py);
+    }
+    cmd.args(["lab01", "--lang", "en", "--submission"])
+        .arg(sub.path())
+        .arg("--output")
+        .arg(&outside)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("PASS score 10/10"));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&outside).unwrap()).unwrap();
+    assert_eq!(v["passed"], true);
+    assert_nothing_left(sub.path());
+}

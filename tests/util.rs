@@ -24,9 +24,10 @@ pub fn grade() -> Command {
         .env_remove("NETGRADE_LANG")
         .env_remove("NETGRADE_GRADERS")
         .current_dir(root());
-    if let Some(py) = python() {
-        c.arg("--python").arg(py);
-    }
+    match python() {
+        Some(py) => c.env("NETGRADE_PYTHON", py),
+        None => c.env_remove("NETGRADE_PYTHON"),
+    };
     c
 }
 

@@ -41,7 +41,7 @@ impl Capture {
     }
 
     async fn pump<R: AsyncRead + Unpin>(self, mut reader: R) {
-        let mut buf = vec![0u8; 8192];
+        let mut buf = vec![0u8; 64 << 10];
         loop {
             let n = reader.read(&mut buf).await.unwrap_or(0);
             if n == 0 {
@@ -89,6 +89,12 @@ impl Capture {
         }
     }
 
+    /// What is kept, for searching: the head, then (if the stream overflowed) the tail, so a
+    /// line printed after a flood of output is still found.
+    pub fn searchable(&self) -> Vec<u8> {
+        searchable(&self.lock())
+    }
+
     /// Bytes received in all.
     pub fn total(&self) -> u64 {
         self.lock().total
@@ -104,7 +110,7 @@ impl Capture {
         self.lock().eof
     }
 
-    /// Waits until `pred` holds for the kept head, the stream ends, or `deadline` passes.
+    /// Waits until `pred` holds for the [`searchable`](Capture::searchable) text, the stream ends, or `deadline` passes.
     /// Returns whether `pred` held.
     pub async fn wait_for(&self, deadline: Instant, mut pred: impl FnMut(&[u8]) -> bool) -> bool {
         loop {
@@ -114,7 +120,7 @@ impl Capture {
             notified.as_mut().enable();
             {
                 let g = self.lock();
-                if pred(&g.head) {
+                if pred(&searchable(&g)) {
                     return true;
                 }
                 if g.eof {
@@ -122,10 +128,19 @@ impl Capture {
                 }
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return pred(&self.lock().head);
+                return pred(&self.searchable());
             }
         }
     }
+}
+
+fn searchable(g: &Inner) -> Vec<u8> {
+    let mut v = g.head.clone();
+    if !g.tail.is_empty() {
+        v.push(b'\n');
+        v.extend(g.tail.iter());
+    }
+    v
 }
 
 #[cfg(test)]

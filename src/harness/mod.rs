@@ -53,3 +53,35 @@ impl Limits {
 pub fn become_subreaper() -> bool {
     platform::become_subreaper()
 }
+
+/// Explains an exit caused by one of the [`Limits`], so the student reads "limit exceeded"
+/// rather than a bare signal number or a traceback to decode.
+pub fn limit_exceeded(exit: Exit, stderr_tail: &[u8], lang: crate::i18n::Lang) -> Option<String> {
+    let err = String::from_utf8_lossy(stderr_tail);
+    let (ko, en) = if exit == Exit::Signal(24) {
+        (
+            "CPU 시간 제한을 넘었습니다 (무한 루프?)",
+            "CPU time limit exceeded (an endless loop?)",
+        )
+    } else if exit == Exit::Signal(25) {
+        (
+            "파일 크기 제한(64 MiB)을 넘었습니다",
+            "file size limit (64 MiB) exceeded",
+        )
+    } else if err.contains("MemoryError") || err.contains("Cannot allocate memory") {
+        (
+            "메모리 제한(2 GiB)을 넘었습니다",
+            "memory limit (2 GiB) exceeded",
+        )
+    } else if err.contains("Too many open files") {
+        (
+            "열린 파일 수 제한(1024)을 넘었습니다",
+            "open files limit (1024) exceeded",
+        )
+    } else if err.contains("Resource temporarily unavailable") && err.contains("fork") {
+        ("프로세스 수 제한을 넘었습니다", "process limit exceeded")
+    } else {
+        return None;
+    };
+    Some(lang.pick(ko, en).to_string())
+}

@@ -97,6 +97,8 @@ pub enum Readiness {
 /// What teardown found.
 #[derive(Debug, Default)]
 pub struct Teardown {
+    /// The process had already ended on its own before teardown began.
+    pub exited_early: Option<Exit>,
     /// The process had to be killed with SIGKILL (it ignored SIGTERM or stopped itself).
     pub needed_kill: bool,
     /// Orphans (daemonized descendants) the sweep killed.
@@ -211,8 +213,16 @@ impl Supervised {
     /// The last `lines` lines of each stream, escaped for display.
     pub fn output(&self, lines: usize) -> StudentOutput {
         StudentOutput {
-            stdout: crate::text::tail_lines(&self.stdout.tail(), lines),
-            stderr: crate::text::tail_lines(&self.stderr.tail(), lines),
+            stdout: crate::text::clip(
+                &crate::text::tail_lines(&self.stdout.tail(), lines),
+                300,
+                lines,
+            ),
+            stderr: crate::text::clip(
+                &crate::text::tail_lines(&self.stderr.tail(), lines),
+                300,
+                lines,
+            ),
             dropped_bytes: self.stdout.dropped() + self.stderr.dropped(),
         }
     }
@@ -225,7 +235,8 @@ impl Supervised {
             return t;
         }
         self.torn_down = true;
-        if self.try_exit().is_none() {
+        t.exited_early = self.try_exit();
+        if t.exited_early.is_none() {
             platform::terminate_group(self.pid);
             let exited = self.wait_exit(Instant::now() + grace).await.is_some();
             t.needed_kill = !exited;

@@ -144,7 +144,7 @@ impl Lab01 {
                             ));
                         }
                         if attempt == 0 {
-                            self.teardown_server().await;
+                            self.teardown_server(cx.lang).await;
                             continue;
                         }
                         return Verdict::Error(cx.t(
@@ -152,13 +152,16 @@ impl Lab01 {
                             "the port the grader chose was in use both times; run again.",
                         ));
                     }
-                    let msg = format!(
+                    let mut msg = format!(
                         "{} ({exit})",
                         cx.t(
                             "프로그램이 연결을 받기 전에 종료되었습니다",
                             "your program exited before it accepted any connection"
                         )
                     );
+                    if let Some(limit) = crate::harness::limit_exceeded(exit, &stderr, cx.lang) {
+                        msg = format!("{msg}: {limit}");
+                    }
                     return self.output_failure(msg).into();
                 }
                 Readiness::TimedOut => {
@@ -237,10 +240,10 @@ impl Lab01 {
         };
         // Flask prints its banner on stderr, a hand-written server on stdout: wait on both.
         tokio::select! {
-            _ = out.wait_for(deadline, |o| both(o, &err.head()).is_complete()) => {}
-            _ = err.wait_for(deadline, |e| both(&out.head(), e).is_complete()) => {}
+            _ = out.wait_for(deadline, |o| both(o, &err.searchable()).is_complete()) => {}
+            _ = err.wait_for(deadline, |e| both(&out.searchable(), e).is_complete()) => {}
         }
-        let found = both(&out.head(), &err.head());
+        let found = both(&out.searchable(), &err.searchable());
         let expected = format!(
             "Running on all addresses (0.0.0.0)\nRunning on http://127.0.0.1:{port}\nRunning on http://<{}>:{port}",
             cx.t("이 컴퓨터의 사설 IPv4", "this machine's private IPv4")
@@ -329,12 +332,20 @@ impl Lab01 {
         if actual == expected {
             return Verdict::pass();
         }
-        Failure::new(cx.t(
-            "응답 본문이 기대한 형식과 다릅니다",
-            "the response body differs from the expected one",
-        ))
-        .compare(&expected, &text::escape_student(actual.as_bytes()))
-        .into()
+        let message = if r.body_truncated {
+            cx.t(
+                "응답 본문이 1 MiB 를 넘어 잘랐습니다 (Content-Length 없이 끝없이 보내나요?)",
+                "the response body went over 1 MiB and was cut (does it send without end, with no Content-Length?)",
+            )
+        } else {
+            cx.t(
+                "응답 본문이 기대한 형식과 다릅니다",
+                "the response body differs from the expected one",
+            )
+        };
+        Failure::new(message)
+            .compare(&expected, &text::escape_student(actual.as_bytes()))
+            .into()
     }
 
     async fn client_ip(&self, cx: CheckCx<'_>, via: IpAddr, source: Option<IpAddr>) -> Verdict {
@@ -396,15 +407,37 @@ impl Lab01 {
         self.client_ip(cx, ip.into(), None).await
     }
 
-    async fn teardown_server(&mut self) -> Vec<String> {
+    async fn teardown_server(&mut self, lang: Lang) -> Vec<String> {
         let mut notices = Vec::new();
         let Some(mut server) = self.server.take() else {
             return notices;
         };
         let t = server.shutdown(Duration::from_millis(500)).await;
+        if let (Some(exit), true) = (t.exited_early, self.port != 0) {
+            notices.push(format!(
+                "{} ({exit})",
+                lang.pick(
+                    "채점 중에 프로그램의 주 프로세스가 끝났고, 응답한 서버는 그 프로세스가 남겨 둔 다른 프로세스였습니다",
+                    "your program's main process ended during grading; the server that answered was a process it left behind"
+                )
+            ));
+        }
+        if t.needed_kill {
+            notices.push(
+                lang.pick(
+                    "프로그램이 SIGTERM 후 0.5초 안에 끝나지 않아 강제로 종료했습니다",
+                    "your program did not stop within 0.5 s of SIGTERM and was killed",
+                )
+                .to_string(),
+            );
+        }
         if t.orphans_killed > 0 {
             notices.push(format!(
-                "the grader killed {} process(es) your program left running in the background",
+                "{} {}",
+                lang.pick(
+                    "프로그램이 백그라운드에 남겨 둔 프로세스를 채점기가 종료했습니다:",
+                    "the grader killed processes your program left running in the background:"
+                ),
                 t.orphans_killed
             ));
         }
@@ -412,7 +445,11 @@ impl Lab01 {
             && !ports::wait_until_free(self.port, Instant::now() + Duration::from_secs(2)).await
         {
             notices.push(format!(
-                "port {} is still held after your program was stopped: a process the grader could not see keeps it open",
+                "{} {}",
+                lang.pick(
+                    "프로그램을 멈춘 뒤에도 포트가 열려 있습니다. 채점기가 찾지 못한 프로세스가 잡고 있습니다:",
+                    "a port is still held after your program was stopped, by a process the grader could not find:"
+                ),
                 self.port
             ));
         }
@@ -444,8 +481,8 @@ impl LabDriver for Lab01 {
         })
     }
 
-    fn teardown(&mut self, _lang: Lang) -> BoxFuture<'_, Vec<String>> {
-        Box::pin(self.teardown_server())
+    fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
+        Box::pin(self.teardown_server(lang))
     }
 }
 

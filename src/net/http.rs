@@ -127,7 +127,7 @@ impl HttpError {
                     "HTTP 응답이 아닙니다. 처음 받은 내용",
                     "this is not an HTTP response; it starts with"
                 ),
-                crate::text::escape_student(start.as_bytes())
+                crate::text::escape_student(start.as_bytes()).replace('\n', "\\n")
             ),
             HttpError::HeadersTooLarge(n) => format!(
                 "{} ({n} bytes)",

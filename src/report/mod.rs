@@ -7,6 +7,7 @@ pub mod json;
 use serde::Serialize;
 
 use crate::i18n::Lang;
+use crate::text::clip_default;
 
 /// The four outcomes, kept apart: a student is blamed only for `Failed`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -68,26 +69,28 @@ pub struct Failure {
 impl Failure {
     pub fn new(message: impl Into<String>) -> Failure {
         Failure {
-            message: message.into(),
+            message: clip_default(&message.into()),
             ..Failure::default()
         }
     }
 
     pub fn expected(mut self, e: impl Into<String>) -> Failure {
-        self.expected = Some(e.into());
+        self.expected = Some(clip_default(&e.into()));
         self
     }
 
+    /// What was seen; clipped to report size (the student may have sent megabytes).
     pub fn actual(mut self, a: impl Into<String>) -> Failure {
-        self.actual = Some(a.into());
+        self.actual = Some(clip_default(&a.into()));
         self
     }
 
-    /// Sets expected and actual and, where they differ, a line diff.
+    /// Sets expected and actual and, where they differ, a line diff (all clipped).
     pub fn compare(mut self, expected: &str, actual: &str) -> Failure {
-        let d = crate::text::diff(expected, actual);
-        self.expected = Some(expected.to_string());
-        self.actual = Some(actual.to_string());
+        let (expected, actual) = (clip_default(expected), clip_default(actual));
+        let d = crate::text::diff(&expected, &actual);
+        self.expected = Some(expected);
+        self.actual = Some(actual);
         self.diff = (!d.is_empty()).then_some(d);
         self
     }
