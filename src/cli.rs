@@ -70,6 +70,9 @@ enum Command {
         /// Port for a server (default: $PORT, then the lab's seed port).
         #[arg(long)]
         port: Option<u16>,
+        /// Arguments for a command-line program (lab02: NAME).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
@@ -108,6 +111,10 @@ struct GradeArgs {
     /// submission started is gone.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// lab02, lab03: run in private network and mount namespaces with a DNS fixture the grader
+    /// controls (Linux). `auto` falls back to skipping the checks that need it.
+    #[arg(long, value_enum, default_value_t = HermeticMode::Auto, env = "NETGRADE_HERMETIC")]
+    hermetic: HermeticMode,
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -117,6 +124,13 @@ struct GradeArgs {
 enum Format {
     Human,
     Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum HermeticMode {
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -141,6 +155,11 @@ pub fn main() -> i32 {
     };
     // Before any thread exists, so that orphans of the student's program come back to us.
     crate::harness::become_subreaper();
+    // Namespaces too must be entered while this process has a single thread.
+    let hermetic = match enter_hermetic(&cli) {
+        Ok(h) => h,
+        Err(code) => return code,
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -155,8 +174,8 @@ pub fn main() -> i32 {
     let code = rt.block_on(async {
         match cli.command {
             Some(Command::List) => list(),
-            Some(Command::Reference { lab, port }) => reference(&lab, port).await,
-            None => grade(cli.grade).await,
+            Some(Command::Reference { lab, port, args }) => reference(&lab, port, &args).await,
+            None => grade(cli.grade, hermetic).await,
         }
     });
     // Don't wait for reader tasks stuck on pipes held by processes we could not see.
@@ -207,7 +226,28 @@ fn list() -> i32 {
     exit::PASSED
 }
 
-async fn reference(lab: &str, port: Option<u16>) -> i32 {
+/// Enters hermetic mode when the lab being graded wants it and `--hermetic` allows it.
+fn enter_hermetic(cli: &Cli) -> Result<labs::Hermetic, i32> {
+    let lab = cli.grade.lab.as_deref().and_then(LabId::parse);
+    let wanted = cli.command.is_none() && lab.is_some_and(labs::wants_hermetic);
+    let mode = cli.grade.hermetic;
+    if !wanted || mode == HermeticMode::Off {
+        return Ok(labs::Hermetic::Unavailable("--hermetic off".into()));
+    }
+    #[cfg(target_os = "linux")]
+    let result = crate::harness::netns::enter(&crate::harness::netns::resolver_files());
+    #[cfg(not(target_os = "linux"))]
+    let result: std::io::Result<()> = Err(std::io::Error::other("namespaces need Linux"));
+    match (result, mode) {
+        (Ok(()), _) => Ok(labs::Hermetic::Active),
+        (Err(e), HermeticMode::On) => Err(usage(format!(
+            "--hermetic on: could not enter namespaces: {e}"
+        ))),
+        (Err(e), _) => Ok(labs::Hermetic::Unavailable(format!("namespaces: {e}"))),
+    }
+}
+
+async fn reference(lab: &str, port: Option<u16>, args: &[String]) -> i32 {
     let lab = match parse_lab(lab) {
         Ok(l) => l,
         Err(code) => return code,
@@ -237,11 +277,15 @@ async fn reference(lab: &str, port: Option<u16>) -> i32 {
                 _ = tokio::signal::ctrl_c() => exit::PASSED,
             }
         }
-        LabId::Lab02 | LabId::Lab03 => usage(format!("the {lab} reference is not available yet")),
+        LabId::Lab02 => {
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            crate::reference::lab02::run(args, &mut out, &mut err)
+        }
+        LabId::Lab03 => usage(format!("the {lab} reference is not available yet")),
     }
 }
 
-async fn grade(args: GradeArgs) -> i32 {
+async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
     let lab_arg = args.lab.as_deref().unwrap_or_default();
     let lab = match parse_lab(lab_arg) {
         Ok(l) => l,
@@ -299,10 +343,11 @@ async fn grade(args: GradeArgs) -> i32 {
             launch.root.display()
         ));
     }
-    let Some(mut driver) = labs::driver_for(lab, launch.clone()) else {
+    let seed = args.seed.unwrap_or_else(Rng::fresh_seed);
+    let env = labs::DriverEnv { seed, hermetic };
+    let Some(mut driver) = labs::driver_for(lab, launch.clone(), env) else {
         return usage(format!("{lab} cannot be graded by this version yet"));
     };
-    let seed = args.seed.unwrap_or_else(Rng::fresh_seed);
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,

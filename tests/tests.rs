@@ -5,3 +5,4 @@ mod util;
 mod cli;
 mod hostile;
 mod lab01;
+mod lab02;

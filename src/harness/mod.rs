@@ -3,6 +3,8 @@
 //! deadline, and teardown is always terminate, grace, kill the group, sweep orphans.
 
 mod capture;
+#[cfg(target_os = "linux")]
+pub mod netns;
 pub mod ports;
 mod process;
 
@@ -16,7 +18,7 @@ mod windows;
 use windows as platform;
 
 pub use capture::{Capture, HEAD_CAP, TAIL_CAP};
-pub use process::{Exit, Readiness, Spec, Supervised, Teardown};
+pub use process::{Exit, Finished, Readiness, Spec, Supervised, Teardown, run_to_end};
 
 /// The address-space limit of a student's process: far above what a lab solution (even
 /// Flask with threads) maps, low enough that a memory hog dies long before the machine suffers.

@@ -271,3 +271,42 @@ impl Drop for Supervised {
         }
     }
 }
+
+/// A program run to its end (or stopped at its deadline), for labs whose programs are
+/// one-shot commands rather than servers.
+#[derive(Debug)]
+pub struct Finished {
+    /// `None` when the program was still running at the deadline and was stopped.
+    pub exit: Option<Exit>,
+    pub stdout: String,
+    pub stderr: String,
+    pub output: StudentOutput,
+    pub duration: Duration,
+}
+
+impl Finished {
+    pub fn timed_out(&self) -> bool {
+        self.exit.is_none()
+    }
+
+    pub fn has_traceback(&self) -> bool {
+        self.stderr.contains("Traceback (most recent call last)")
+            || self.stdout.contains("Traceback (most recent call last)")
+    }
+}
+
+/// Starts `spec`, waits for it to end until `deadline`, tears it down either way (its whole
+/// process tree), and returns what it printed.
+pub async fn run_to_end(spec: Spec, deadline: Instant) -> std::io::Result<Finished> {
+    let t0 = Instant::now();
+    let mut p = Supervised::spawn(spec)?;
+    let exit = p.wait_exit(deadline).await;
+    p.shutdown(Duration::from_millis(200)).await;
+    Ok(Finished {
+        exit,
+        stdout: String::from_utf8_lossy(&p.stdout.searchable()).into_owned(),
+        stderr: String::from_utf8_lossy(&p.stderr.searchable()).into_owned(),
+        output: p.output(15),
+        duration: t0.elapsed(),
+    })
+}

@@ -2,6 +2,7 @@
 //! responses already fetched) and runs one check at a time when the runner asks.
 
 pub mod lab01;
+pub mod lab02;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,6 +17,36 @@ use crate::rng::Rng;
 use crate::submission::Launch;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Whether the grader runs in hermetic mode (its own network and mount namespaces with a DNS
+/// fixture; see `harness::netns`).
+#[derive(Clone, Debug)]
+pub enum Hermetic {
+    Active,
+    /// Not available here, with the reason the checks that need it report when skipped.
+    Unavailable(String),
+}
+
+impl Hermetic {
+    pub fn is_active(&self) -> bool {
+        matches!(self, Hermetic::Active)
+    }
+}
+
+/// What a driver is built with, besides the submission.
+#[derive(Clone, Debug)]
+pub struct DriverEnv {
+    pub seed: u64,
+    pub hermetic: Hermetic,
+}
+
+/// Whether a lab uses hermetic mode (entered before the runtime starts, so decided early).
+pub fn wants_hermetic(lab: LabId) -> bool {
+    match lab {
+        LabId::Lab01 => false,
+        LabId::Lab02 | LabId::Lab03 => true,
+    }
+}
 
 /// Options that change what drivers do, from the command line.
 #[derive(Clone, Debug, Default)]
@@ -60,7 +91,8 @@ pub trait LabDriver: Send {
 pub fn check_ids(lab: LabId) -> &'static [&'static str] {
     match lab {
         LabId::Lab01 => lab01::CHECK_IDS,
-        LabId::Lab02 | LabId::Lab03 => &[],
+        LabId::Lab02 => lab02::CHECK_IDS,
+        LabId::Lab03 => &[],
     }
 }
 
@@ -70,9 +102,10 @@ pub fn is_implemented(lab: LabId) -> bool {
 }
 
 /// The driver for `lab`, grading the program `launch` starts.
-pub fn driver_for(lab: LabId, launch: Launch) -> Option<Box<dyn LabDriver>> {
+pub fn driver_for(lab: LabId, launch: Launch, env: DriverEnv) -> Option<Box<dyn LabDriver>> {
     match lab {
         LabId::Lab01 => Some(Box::new(lab01::Lab01::new(launch))),
-        LabId::Lab02 | LabId::Lab03 => None,
+        LabId::Lab02 => Some(Box::new(lab02::Lab02::new(launch, env))),
+        LabId::Lab03 => None,
     }
 }

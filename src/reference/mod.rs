@@ -3,3 +3,4 @@
 //! a student or a TA can see what correct behaviour looks like.
 
 pub mod lab01;
+pub mod lab02;

@@ -47,7 +47,7 @@ impl HumanReporter {
         };
         writeln!(
             out,
-            "  {} {:<16} {}  {}  {}",
+            "  {} {:<18} {}  {}  {}",
             self.paint(style, mark),
             c.id,
             c.title,

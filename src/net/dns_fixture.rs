@@ -1,0 +1,125 @@
+//! The DNS fixture of hermetic mode: a real authoritative DNS server (hickory-server) on
+//! 127.0.0.1:53 inside the grader's own network namespace, answering a zone whose names are
+//! fresh for every run (random labels from the seed), so nothing can be hard-coded:
+//!
+//! - `multi`: two A records and one AAAA record (several addresses, IPv6 kept, duplicates);
+//! - `alias`: a CNAME to `multi`;
+//! - `fallback`: two loopback A records, the first of which refuses connections (lab03);
+//! - any other name under the fixture domain: NXDOMAIN.
+//!
+//! The addresses of `multi` are documentation ranges (TEST-NET-2/3, 2001:db8::/32): printed,
+//! never contacted, and unroutable from inside the namespace anyway.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_server::Server;
+use hickory_server::net::runtime::TokioRuntimeProvider;
+use hickory_server::proto::rr::LowerName;
+use hickory_server::proto::serialize::txt::Parser;
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+
+use crate::rng::Rng;
+
+/// The fixture's domain: `.test` is reserved (RFC 6761) and never delegated.
+pub const DOMAIN: &str = "netgrade.test";
+
+/// The names and addresses of one run's zone.
+#[derive(Clone, Debug)]
+pub struct Zone {
+    pub multi: String,
+    pub alias: String,
+    pub missing: String,
+    pub fallback: String,
+    pub multi_v4: [Ipv4Addr; 2],
+    pub multi_v6: Ipv6Addr,
+    /// `fallback`'s addresses in zone order: the first refuses, the second serves.
+    pub fallback_v4: [Ipv4Addr; 2],
+}
+
+impl Zone {
+    pub fn random(rng: &mut Rng) -> Zone {
+        let label = |rng: &mut Rng, kind: &str| format!("{kind}-{}.{DOMAIN}", rng.token(8));
+        Zone {
+            multi: label(rng, "multi"),
+            alias: label(rng, "alias"),
+            missing: label(rng, "missing"),
+            fallback: label(rng, "fallback"),
+            multi_v4: [
+                Ipv4Addr::new(203, 0, 113, rng.range(1, 254) as u8),
+                Ipv4Addr::new(198, 51, 100, rng.range(1, 254) as u8),
+            ],
+            multi_v6: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, rng.range(1, 0xfffe) as u16),
+            fallback_v4: [Ipv4Addr::new(127, 0, 0, 3), Ipv4Addr::new(127, 0, 0, 2)],
+        }
+    }
+
+    /// The zone in zone-file syntax.
+    pub fn text(&self) -> String {
+        let [a1, a2] = self.multi_v4;
+        let [f1, f2] = self.fallback_v4;
+        format!(
+            "$ORIGIN {DOMAIN}.\n\
+             @ 60 IN SOA ns.{DOMAIN}. admin.{DOMAIN}. 1 3600 600 86400 60\n\
+             @ 60 IN NS ns.{DOMAIN}.\n\
+             ns 60 IN A 127.0.0.1\n\
+             {m}. 60 IN A {a1}\n\
+             {m}. 60 IN A {a2}\n\
+             {m}. 60 IN AAAA {v6}\n\
+             {alias}. 60 IN CNAME {m}.\n\
+             {fb}. 60 IN A {f1}\n\
+             {fb}. 60 IN A {f2}\n",
+            m = self.multi,
+            v6 = self.multi_v6,
+            alias = self.alias,
+            fb = self.fallback,
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    #[error("the fixture zone does not parse: {0}")]
+    Zone(String),
+    #[error("failed to listen on {addr} for the DNS fixture: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A running fixture; it stops when dropped.
+pub struct DnsFixture {
+    _server: Server<Catalog>,
+}
+
+/// Serves `zone` on `addr` over UDP and TCP.
+pub async fn serve(zone: &Zone, addr: SocketAddr) -> Result<DnsFixture, FixtureError> {
+    let origin = hickory_server::proto::rr::Name::from_ascii(format!("{DOMAIN}."))
+        .map_err(|e| FixtureError::Zone(e.to_string()))?;
+    let (origin, records) = Parser::new(zone.text(), None, Some(origin))
+        .parse()
+        .map_err(|e| FixtureError::Zone(e.to_string()))?;
+    let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
+        origin.clone(),
+        records,
+        ZoneType::Primary,
+        AxfrPolicy::Deny,
+    )
+    .map_err(FixtureError::Zone)?;
+    let mut catalog = Catalog::new();
+    catalog.upsert(LowerName::new(&origin), vec![Arc::new(handler)]);
+    let mut server = Server::new(catalog);
+    let bind = |source| FixtureError::Bind { addr, source };
+    server.register_socket(tokio::net::UdpSocket::bind(addr).await.map_err(bind)?);
+    let bind = |source| FixtureError::Bind { addr, source };
+    server.register_listener(
+        tokio::net::TcpListener::bind(addr).await.map_err(bind)?,
+        Duration::from_secs(5),
+        4096,
+    );
+    Ok(DnsFixture { _server: server })
+}
