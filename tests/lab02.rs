@@ -152,3 +152,25 @@ fn fixture_names_are_fresh_per_seed_and_replayed_by_it() {
         .arg(sub.path()));
     assert_ne!(name(&a), name(&r.json()), "another seed, other names");
 }
+
+#[test]
+fn human_report_snapshot() {
+    if !netns_available() {
+        return skip("namespaces are not available for hermetic mode");
+    }
+    let sub = copy_submission(&root().join("tests/fixtures/lab02/gethostbyname_only"));
+    let r = run(grade()
+        .args([
+            "lab02",
+            "--seed",
+            "7",
+            "--lang",
+            "ko",
+            "--hermetic",
+            "on",
+            "--submission",
+        ])
+        .arg(sub.path()));
+    r.code(1);
+    insta::assert_snapshot!("lab02_human_fail_ko", redact(&r.stdout));
+}

@@ -6,3 +6,4 @@ mod cli;
 mod hostile;
 mod lab01;
 mod lab02;
+mod lab03;

@@ -3,6 +3,7 @@
 
 pub mod lab01;
 pub mod lab02;
+pub mod lab03;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -92,7 +93,7 @@ pub fn check_ids(lab: LabId) -> &'static [&'static str] {
     match lab {
         LabId::Lab01 => lab01::CHECK_IDS,
         LabId::Lab02 => lab02::CHECK_IDS,
-        LabId::Lab03 => &[],
+        LabId::Lab03 => lab03::CHECK_IDS,
     }
 }
 
@@ -106,6 +107,6 @@ pub fn driver_for(lab: LabId, launch: Launch, env: DriverEnv) -> Option<Box<dyn 
     match lab {
         LabId::Lab01 => Some(Box::new(lab01::Lab01::new(launch))),
         LabId::Lab02 => Some(Box::new(lab02::Lab02::new(launch, env))),
-        LabId::Lab03 => None,
+        LabId::Lab03 => Some(Box::new(lab03::Lab03::new(launch, env))),
     }
 }

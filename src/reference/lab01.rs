@@ -3,6 +3,7 @@
 //! on the wire is chosen here.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,18 +29,48 @@ pub fn startup_lines(port: u16) -> [String; 3] {
     ]
 }
 
-/// Serves connections from `listener` until the task is dropped.
+/// How the server varies its answers when the grader uses it as a counterpart (lab03).
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Appended to every body as `token=...`, so that a client's preview must really come
+    /// from this server; changed by the grader before each run of the student's client.
+    pub token: Arc<Mutex<Option<String>>>,
+    /// Paths starting with this answer 500.
+    pub fail_prefix: Option<String>,
+}
+
+impl Config {
+    pub fn set_token(&self, token: Option<String>) {
+        *self.token.lock().unwrap_or_else(|e| e.into_inner()) = token;
+    }
+
+    fn token_line(&self) -> String {
+        match &*self.token.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(t) => format!("token={t}\n"),
+            None => String::new(),
+        }
+    }
+}
+
+/// Serves connections from `listener` until the task is dropped, as `grade reference lab01`.
 pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
+    serve_with(listener, Config::default()).await
+}
+
+/// Serves connections from `listener` with `config` until the task is dropped.
+pub async fn serve_with(listener: TcpListener, config: Config) -> std::io::Result<()> {
     loop {
         let (stream, peer) = listener.accept().await?;
+        let config = config.clone();
         tokio::spawn(async move {
             // One slow or silent client must not hold up the others, nor stay forever.
-            let _ = tokio::time::timeout(Duration::from_secs(10), handle(stream, peer)).await;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(10), handle(stream, peer, &config)).await;
         });
     }
 }
 
-async fn handle(mut stream: TcpStream, peer: SocketAddr) -> std::io::Result<()> {
+async fn handle(mut stream: TcpStream, peer: SocketAddr, config: &Config) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") && !buf.windows(2).any(|w| w == b"\n\n") {
@@ -72,9 +103,28 @@ async fn handle(mut stream: TcpStream, peer: SocketAddr) -> std::io::Result<()> 
             .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     };
+    let token = config.token_line();
+    let fails = |p: &str| {
+        config
+            .fail_prefix
+            .as_deref()
+            .is_some_and(|f| p.starts_with(f))
+    };
     match (method, path) {
-        ("GET", "/") => respond(&mut stream, 200, "OK", &body(client)).await,
-        ("GET", p) => respond(&mut stream, 404, "Not Found", &format!("Not Found: {p}\n")).await,
+        ("GET", "/") => respond(&mut stream, 200, "OK", &format!("{}{token}", body(client))).await,
+        ("GET", p) if fails(p) => {
+            let text = format!("Internal Server Error: {p}\n{token}");
+            respond(&mut stream, 500, "Internal Server Error", &text).await
+        }
+        ("GET", p) => {
+            respond(
+                &mut stream,
+                404,
+                "Not Found",
+                &format!("Not Found: {p}\n{token}"),
+            )
+            .await
+        }
         _ => {
             respond(
                 &mut stream,

@@ -4,3 +4,4 @@
 
 pub mod lab01;
 pub mod lab02;
+pub mod lab03;

@@ -1,0 +1,691 @@
+//! lab03 client: the student's `client.py URL` resolves the host, times the TCP connect, sends
+//! a GET and prints status and body preview. The grader plays the server with the reference
+//! lab01 server, putting a fresh token in every body so the preview must be real.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::{BoxFuture, CheckCx, DriverEnv, Hermetic, LabDriver};
+use crate::harness::{Exit, Finished, Limits, run_to_end};
+use crate::i18n::Lang;
+use crate::net::dns_fixture::{self, DnsFixture, Zone};
+use crate::reference::lab01::{Config, serve_with};
+use crate::report::{Failure, Verdict};
+use crate::rng::Rng;
+use crate::submission::Launch;
+use crate::text;
+
+pub const CHECK_IDS: &[&str] = &[
+    "runs",
+    "input_line",
+    "dns_section",
+    "tcp_line",
+    "status",
+    "body_preview",
+    "status_codes",
+    "default_port",
+    "refused",
+    "fallback_address",
+];
+
+const RUN_LIMIT: Duration = Duration::from_secs(8);
+
+#[derive(Clone, Copy)]
+enum Check {
+    Runs,
+    InputLine,
+    DnsSection,
+    TcpLine,
+    Status,
+    BodyPreview,
+    StatusCodes,
+    DefaultPort,
+    Refused,
+    FallbackAddress,
+}
+
+impl Check {
+    fn parse(id: &str) -> Option<Check> {
+        Some(match id {
+            "runs" => Check::Runs,
+            "input_line" => Check::InputLine,
+            "dns_section" => Check::DnsSection,
+            "tcp_line" => Check::TcpLine,
+            "status" => Check::Status,
+            "body_preview" => Check::BodyPreview,
+            "status_codes" => Check::StatusCodes,
+            "default_port" => Check::DefaultPort,
+            "refused" => Check::Refused,
+            "fallback_address" => Check::FallbackAddress,
+            _ => return None,
+        })
+    }
+}
+
+/// One run of the client: the URL, the token the server put in bodies meanwhile, the output.
+struct ClientRun {
+    host: String,
+    port: u16,
+    path: String,
+    token: String,
+    f: Finished,
+}
+
+pub struct Lab03 {
+    launch: Launch,
+    hermetic: Hermetic,
+    zone: Zone,
+    rng: Rng,
+    dns: Option<DnsFixture>,
+    config: Config,
+    servers: Vec<JoinHandle<std::io::Result<()>>>,
+    /// The main server's port, once listening.
+    port: Option<u16>,
+    runs: HashMap<&'static str, ClientRun>,
+}
+
+impl Lab03 {
+    pub fn new(launch: Launch, env: DriverEnv) -> Lab03 {
+        let mut rng = Rng::new(env.seed ^ 0x6c61_6230_3363_6c69);
+        let zone = Zone::random(&mut rng);
+        let config = Config {
+            fail_prefix: Some(format!("/fail-{}", rng.token(6))),
+            ..Config::default()
+        };
+        Lab03 {
+            launch,
+            hermetic: env.hermetic,
+            zone,
+            rng,
+            dns: None,
+            config,
+            servers: Vec::new(),
+            port: None,
+            runs: HashMap::new(),
+        }
+    }
+
+    /// The host the main URL names: `localhost` (127.0.0.1 and ::1, as in the seed) in
+    /// hermetic mode, where the grader owns the hosts file and every address; else 127.0.0.1,
+    /// so that nothing but loopback is ever involved.
+    fn host(&self) -> &'static str {
+        if self.hermetic.is_active() {
+            "localhost"
+        } else {
+            "127.0.0.1"
+        }
+    }
+
+    fn listen(&mut self, listener: TcpListener) -> std::io::Result<u16> {
+        let port = listener.local_addr()?.port();
+        self.servers
+            .push(tokio::spawn(serve_with(listener, self.config.clone())));
+        Ok(port)
+    }
+
+    /// The main server: dual-stack on the namespace's loopback in hermetic mode, 127.0.0.1
+    /// elsewhere. Bound on port 0 and kept: no race for the port.
+    async fn main_port(&mut self) -> Result<u16, Verdict> {
+        if let Some(p) = self.port {
+            return Ok(p);
+        }
+        let bound = if self.hermetic.is_active() {
+            bind_dual_stack(0)
+        } else {
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await
+        };
+        let port = bound
+            .and_then(|l| self.listen(l))
+            .map_err(|e| Verdict::Error(format!("the grader's server could not listen: {e}")))?;
+        self.port = Some(port);
+        Ok(port)
+    }
+
+    async fn fixture(&mut self, cx: &CheckCx<'_>) -> Result<(), Verdict> {
+        if let Hermetic::Unavailable(why) = &self.hermetic {
+            return Err(Verdict::Skipped(format!(
+                "{} ({why})",
+                cx.t(
+                    "채점기가 이름과 포트를 통제하는 격리 모드가 필요한데 이 컴퓨터에서는 쓸 수 없습니다",
+                    "this check needs hermetic mode (names and ports the grader controls), which is not available here"
+                )
+            )));
+        }
+        if self.dns.is_none() {
+            let d = dns_fixture::serve(&self.zone, SocketAddr::from(([127, 0, 0, 1], 53)))
+                .await
+                .map_err(|e| Verdict::Error(e.to_string()))?;
+            self.dns = Some(d);
+        }
+        Ok(())
+    }
+
+    /// Runs the client on `http://host[:port]path` (port omitted when `None`), with a fresh
+    /// token in the server's bodies, and keeps the run under `key`.
+    async fn run(
+        &mut self,
+        key: &'static str,
+        host: &str,
+        port: Option<u16>,
+        path: &str,
+        cx: &CheckCx<'_>,
+    ) -> Result<&ClientRun, Verdict> {
+        if !self.runs.contains_key(key) {
+            let token = self.rng.token(16);
+            self.config.set_token(Some(token.clone()));
+            let url = match port {
+                Some(p) => format!("http://{host}:{p}{path}"),
+                None => format!("http://{host}{path}"),
+            };
+            let deadline = cx.deadline.min(Instant::now() + RUN_LIMIT);
+            let spec = self
+                .launch
+                .spec(&[&url], vec![], Limits::for_budget(RUN_LIMIT));
+            let shown = spec.display();
+            let f = run_to_end(spec, deadline).await.map_err(|e| {
+                let msg = format!(
+                    "{}: {shown} ({e})",
+                    cx.t(
+                        "프로그램을 시작하지 못했습니다",
+                        "failed to start your program"
+                    )
+                );
+                if self.launch.origin == "grade.toml" {
+                    Verdict::fail(msg)
+                } else {
+                    Verdict::Error(msg)
+                }
+            })?;
+            let run = ClientRun {
+                host: host.to_string(),
+                port: port.unwrap_or(80),
+                path: path.to_string(),
+                token,
+                f,
+            };
+            self.runs.insert(key, run);
+        }
+        Ok(&self.runs[key])
+    }
+
+    async fn main_run(&mut self, cx: &CheckCx<'_>) -> Result<&ClientRun, Verdict> {
+        if self.hermetic.is_active() {
+            // `localhost` must resolve through the grader's hosts file.
+            self.fixture(cx).await?;
+        }
+        let port = self.main_port().await?;
+        let host = self.host();
+        self.run("main", host, Some(port), "/", cx).await
+    }
+
+    async fn runs(&mut self, cx: CheckCx<'_>) -> Verdict {
+        match self.main_run(&cx).await {
+            Ok(r) => ran_cleanly(r, &cx),
+            Err(v) => v,
+        }
+    }
+
+    fn input_line(&self, cx: &CheckCx<'_>) -> Verdict {
+        let r = &self.runs["main"];
+        let want = format!("[INPUT] host={}, port={}, path={}", r.host, r.port, r.path);
+        line_check(r, &want, "[INPUT]", cx)
+    }
+
+    async fn dns_section(&self, cx: &CheckCx<'_>) -> Verdict {
+        let r = &self.runs["main"];
+        let oracle = match super::lab02::resolve(&r.host).await {
+            Ok(v) => v,
+            Err(e) => {
+                return Verdict::Error(format!("the grader could not resolve {}: {e}", r.host));
+            }
+        };
+        let printed = parse(&r.f.stdout).dns;
+        let expected = format!(
+            "[DNS] resolved IPs:\n{}",
+            oracle
+                .iter()
+                .map(|ip| format!("- {ip}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let Some(printed) = printed else {
+            return Failure::new(cx.t(
+                "[DNS] resolved IPs: 부분이 없습니다",
+                "there is no [DNS] resolved IPs: section",
+            ))
+            .expected(expected)
+            .actual(shown(&r.f.stdout))
+            .into();
+        };
+        let got: HashSet<IpAddr> = printed.iter().filter_map(|s| s.parse().ok()).collect();
+        let want: HashSet<IpAddr> = oracle.iter().copied().collect();
+        if got == want && printed.len() == want.len() {
+            return Verdict::pass();
+        }
+        Failure::new(format!(
+            "{}: {}",
+            r.host,
+            cx.t(
+                "출력한 주소가 이 컴퓨터의 조회 결과와 다릅니다",
+                "the addresses printed differ from this machine's own look-up"
+            )
+        ))
+        .expected(expected)
+        .actual(shown(&r.f.stdout))
+        .into()
+    }
+
+    fn tcp_line(&self, cx: &CheckCx<'_>) -> Verdict {
+        let r = &self.runs["main"];
+        let out = parse(&r.f.stdout);
+        let expected = format!("[TCP] connect to <IP>:{} = <ms> ms", r.port);
+        let Some((ip, port, ms)) = out.tcp else {
+            return Failure::new(cx.t(
+                "[TCP] connect to IP:PORT = X ms 줄이 없습니다",
+                "there is no [TCP] connect to IP:PORT = X ms line",
+            ))
+            .expected(expected)
+            .actual(shown(&r.f.stdout))
+            .into();
+        };
+        let resolved: Vec<IpAddr> = out
+            .dns
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        let problem = if !ms.parse::<f64>().is_ok_and(|m| m.is_finite() && m >= 0.0) {
+            Some(format!(
+                "{}: {ms}",
+                cx.t(
+                    "연결 시간이 숫자가 아닙니다",
+                    "the connect time is not a number"
+                )
+            ))
+        } else if port != r.port.to_string() {
+            Some(format!(
+                "{}: {port}",
+                cx.t(
+                    "포트가 URL 의 포트와 다릅니다",
+                    "the port differs from the URL's"
+                )
+            ))
+        } else if !ip.parse::<IpAddr>().is_ok_and(|ip| resolved.contains(&ip)) {
+            Some(format!(
+                "{}: {ip}",
+                cx.t(
+                    "DNS 에서 얻은 주소가 아닙니다",
+                    "the address is not one of those resolved"
+                )
+            ))
+        } else {
+            None
+        };
+        match problem {
+            None => Verdict::pass(),
+            Some(p) => Failure::new(p)
+                .expected(expected)
+                .actual(shown(&r.f.stdout))
+                .into(),
+        }
+    }
+
+    fn status(&self, cx: &CheckCx<'_>) -> Verdict {
+        line_check(&self.runs["main"], "[HTTP] status=200", "[HTTP] status", cx)
+    }
+
+    fn body_preview(&self, key: &'static str, cx: &CheckCx<'_>) -> Verdict {
+        let r = &self.runs[key];
+        let preview = parse(&r.f.stdout).preview;
+        let want = format!("token={}", r.token);
+        match preview {
+            Some(p) if p.contains(&want) && p.contains("OK! You reached the server.") => Verdict::pass(),
+            Some(_) => Failure::new(cx.t(
+                "body preview 가 이번에 서버가 보낸 본문이 아닙니다 (매번 달라지는 token 줄이 없음)",
+                "the body preview is not the body the server just sent (its token line, new every run, is missing)",
+            ))
+            .expected(format!("[HTTP] body preview:\nOK! You reached the server.\n...\n{want}"))
+            .actual(shown(&r.f.stdout))
+            .into(),
+            None => Failure::new(cx.t("[HTTP] body preview: 줄이 없습니다", "there is no [HTTP] body preview: line"))
+                .expected("[HTTP] body preview:")
+                .actual(shown(&r.f.stdout))
+                .into(),
+        }
+    }
+
+    async fn status_codes(&mut self, cx: CheckCx<'_>) -> Verdict {
+        let port = match self.main_port().await {
+            Ok(p) => p,
+            Err(v) => return v,
+        };
+        let host = self.host();
+        let missing = format!("/missing-{}", self.rng.token(6));
+        let fail = format!("{}-x", self.config.fail_prefix.clone().unwrap_or_default());
+        for (key, path, code) in [("not_found", missing, 404), ("server_error", fail, 500)] {
+            let r = match self.run(key, host, Some(port), &path, &cx).await {
+                Ok(r) => r,
+                Err(v) => return v,
+            };
+            let want = format!("[HTTP] status={code}");
+            if let Verdict::Failed(mut f) = line_check(r, &want, "[HTTP] status", &cx) {
+                f.message = format!("GET {path}: {}", f.message);
+                return Verdict::Failed(f);
+            }
+        }
+        Verdict::pass()
+    }
+
+    async fn default_port(&mut self, cx: CheckCx<'_>) -> Verdict {
+        if let Err(v) = self.fixture(&cx).await {
+            return v;
+        }
+        // Port 80 is private to the grader's namespace: nothing else can hold it.
+        match bind_dual_stack(80).and_then(|l| self.listen(l)) {
+            Ok(_) => {}
+            Err(e) => {
+                return Verdict::Error(format!(
+                    "the grader could not listen on port 80 in its namespace: {e}"
+                ));
+            }
+        }
+        let path = "/";
+        let r = match self.run("default_port", "localhost", None, path, &cx).await {
+            Ok(r) => r,
+            Err(v) => return v,
+        };
+        let want = format!("[INPUT] host=localhost, port=80, path={path}");
+        match line_check(r, &want, "[INPUT]", &cx) {
+            Verdict::Passed { .. } => line_check(r, "[HTTP] status=200", "[HTTP] status", &cx),
+            other => other,
+        }
+    }
+
+    async fn refused(&mut self, cx: CheckCx<'_>) -> Verdict {
+        // A port that was just free: bind, note it, close. (In hermetic mode no one else can
+        // take it; elsewhere the window is tiny and a taker would only make the run pass.)
+        let port = match std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.local_addr())
+        {
+            Ok(a) => a.port(),
+            Err(e) => return Verdict::Error(format!("no free port: {e}")),
+        };
+        let r = match self.run("refused", "127.0.0.1", Some(port), "/", &cx).await {
+            Ok(r) => r,
+            Err(v) => return v,
+        };
+        let f = &r.f;
+        let error_line = f
+            .stdout
+            .lines()
+            .chain(f.stderr.lines())
+            .any(|l| l.to_lowercase().contains("error"));
+        let problem = if f.timed_out() {
+            Some(cx.t(
+                "닫힌 포트에서 끝나지 않았습니다",
+                "it did not finish against a closed port",
+            ))
+        } else if f.has_traceback() {
+            Some(cx.t(
+                "연결이 거부되자 traceback 으로 죽었습니다",
+                "it crashed with a traceback when the connection was refused",
+            ))
+        } else if f.exit == Some(Exit::Code(0)) {
+            Some(cx.t(
+                "연결에 실패했는데 종료 코드가 0 입니다",
+                "the exit status is 0 although no connection was made",
+            ))
+        } else if !error_line {
+            Some(cx.t(
+                "오류를 알리는 줄(error)이 없습니다",
+                "there is no line saying error",
+            ))
+        } else {
+            None
+        };
+        match problem {
+            None => Verdict::pass(),
+            Some(p) => Failure::new(format!("http://127.0.0.1:{port}/: {p}"))
+                .expected(format!(
+                    "[TCP] error: could not connect to 127.0.0.1:{port} (...)\n({})",
+                    cx.t("0 이 아닌 종료 코드", "a non-zero exit status")
+                ))
+                .actual(shown(&format!("{}{}", f.stdout, f.stderr)))
+                .into(),
+        }
+    }
+
+    async fn fallback_address(&mut self, cx: CheckCx<'_>) -> Verdict {
+        if let Err(v) = self.fixture(&cx).await {
+            return v;
+        }
+        let name = self.zone.fallback.clone();
+        let order = match super::lab02::resolve(&name).await {
+            Ok(v) if v.len() >= 2 => v,
+            other => {
+                return Verdict::Error(format!(
+                    "the fixture name {name} did not resolve to two addresses: {other:?}"
+                ));
+            }
+        };
+        // Whatever order the resolver gives, the first address refuses and the second serves.
+        let serving = order[1];
+        let port = match TcpListener::bind((serving, 0))
+            .await
+            .and_then(|l| self.listen(l))
+        {
+            Ok(p) => p,
+            Err(e) => {
+                return Verdict::Error(format!(
+                    "the grader's server could not listen on {serving}: {e}"
+                ));
+            }
+        };
+        let r = match self.run("fallback", &name, Some(port), "/", &cx).await {
+            Ok(r) => r,
+            Err(v) => return v,
+        };
+        let out = parse(&r.f.stdout);
+        let connected = out
+            .tcp
+            .as_ref()
+            .and_then(|(ip, _, _)| ip.parse::<IpAddr>().ok());
+        if connected == Some(serving) && out.status.as_deref() == Some("200") {
+            return Verdict::pass();
+        }
+        Failure::new(format!(
+            "{name}: {} {} {}",
+            order[0],
+            cx.t(
+                "은(는) 연결을 거부합니다. 다음 주소로 넘어가야 합니다:",
+                "refuses connections; the client must move on to the next address:"
+            ),
+            serving
+        ))
+        .expected(format!(
+            "[TCP] connect to {} = <ms> ms\n[HTTP] status=200",
+            SocketAddr::new(serving, port)
+        ))
+        .actual(shown(&format!("{}{}", r.f.stdout, r.f.stderr)))
+        .into()
+    }
+}
+
+impl LabDriver for Lab03 {
+    fn run_check<'a>(&'a mut self, id: &'a str, cx: CheckCx<'a>) -> BoxFuture<'a, Verdict> {
+        Box::pin(async move {
+            let Some(check) = Check::parse(id) else {
+                return Verdict::Error(format!("lab03 has no check `{id}`"));
+            };
+            // Checks that read the main run get it through `runs`, their prerequisite.
+            if !matches!(
+                check,
+                Check::Runs
+                    | Check::StatusCodes
+                    | Check::DefaultPort
+                    | Check::Refused
+                    | Check::FallbackAddress
+            ) && !self.runs.contains_key("main")
+            {
+                return Verdict::Error("the main run is missing".into());
+            }
+            match check {
+                Check::Runs => self.runs(cx).await,
+                Check::InputLine => self.input_line(&cx),
+                Check::DnsSection => self.dns_section(&cx).await,
+                Check::TcpLine => self.tcp_line(&cx),
+                Check::Status => self.status(&cx),
+                Check::BodyPreview => self.body_preview("main", &cx),
+                Check::StatusCodes => self.status_codes(cx).await,
+                Check::DefaultPort => self.default_port(cx).await,
+                Check::Refused => self.refused(cx).await,
+                Check::FallbackAddress => self.fallback_address(cx).await,
+            }
+        })
+    }
+
+    fn teardown(&mut self, _lang: Lang) -> BoxFuture<'_, Vec<String>> {
+        for s in self.servers.drain(..) {
+            s.abort();
+        }
+        self.dns = None;
+        Box::pin(async { Vec::new() })
+    }
+}
+
+/// A listener on `[::]:port` that also accepts IPv4 (Linux's default, `bindv6only=0`, holds
+/// in a new namespace). Hermetic mode only: inside the grader's namespace the only addresses
+/// are loopback ones, so "all addresses" reaches nothing outside.
+fn bind_dual_stack(port: u16) -> std::io::Result<TcpListener> {
+    let s = tokio::net::TcpSocket::new_v6()?;
+    s.set_reuseaddr(true)?;
+    s.bind(SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port))?;
+    s.listen(128)
+}
+
+fn ran_cleanly(r: &ClientRun, cx: &CheckCx<'_>) -> Verdict {
+    let f = &r.f;
+    let problem = if f.timed_out() {
+        cx.t("제한 시간 안에 끝나지 않았습니다", "did not finish in time")
+    } else if f.has_traceback() {
+        cx.t("traceback 과 함께 죽었습니다", "crashed with a traceback")
+    } else if let Some(e) = f.exit.filter(|e| *e != Exit::Code(0)) {
+        format!(
+            "{} ({e})",
+            cx.t("실패로 끝났습니다", "ended with a failure")
+        )
+    } else {
+        return Verdict::pass();
+    };
+    let url = format!("http://{}:{}{}", r.host, r.port, r.path);
+    Failure::new(format!("client.py {url}: {problem}"))
+        .output(f.output.clone())
+        .into()
+}
+
+/// Passes when a line starting with `prefix` is exactly `want`.
+fn line_check(r: &ClientRun, want: &str, prefix: &str, cx: &CheckCx<'_>) -> Verdict {
+    let got: Vec<&str> =
+        r.f.stdout
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| l.starts_with(prefix))
+            .collect();
+    if got.contains(&want) {
+        return Verdict::pass();
+    }
+    let actual = if got.is_empty() {
+        shown(&r.f.stdout)
+    } else {
+        shown(&got.join("\n"))
+    };
+    Failure::new(format!(
+        "{}: {want}",
+        cx.t("이 줄이 없습니다", "this line is missing")
+    ))
+    .expected(want)
+    .actual(actual)
+    .into()
+}
+
+fn shown(s: &str) -> String {
+    text::escape_student(text::normalize(s).as_bytes())
+}
+
+/// The client's output, read leniently.
+#[derive(Debug, Default)]
+struct Parsed {
+    dns: Option<Vec<String>>,
+    /// The successful connect line: (ip, port, ms).
+    tcp: Option<(String, String, String)>,
+    status: Option<String>,
+    preview: Option<String>,
+}
+
+fn parse(stdout: &str) -> Parsed {
+    let mut p = Parsed::default();
+    let lines: Vec<&str> = stdout.lines().map(str::trim_end).collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i];
+        if l == "[DNS] resolved IPs:" {
+            let mut ips = Vec::new();
+            while let Some(ip) = lines
+                .get(i + 1)
+                .and_then(|n| n.trim_start().strip_prefix("- "))
+            {
+                ips.push(ip.trim().to_string());
+                i += 1;
+            }
+            p.dns = Some(ips);
+        } else if let Some(rest) = l.strip_prefix("[TCP] connect to ")
+            && let Some((addr, ms)) = rest.split_once(" = ")
+            && let Some(ms) = ms.strip_suffix(" ms")
+            && let Some((ip, port)) = addr.rsplit_once(':')
+        {
+            let ip = ip.trim_start_matches('[').trim_end_matches(']');
+            p.tcp = Some((ip.to_string(), port.to_string(), ms.trim().to_string()));
+        } else if let Some(s) = l.strip_prefix("[HTTP] status=") {
+            p.status = Some(s.trim().to_string());
+        } else if l == "[HTTP] body preview:" {
+            p.preview = Some(lines[i + 1..].join("\n"));
+            break;
+        }
+        i += 1;
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_seed_sample() {
+        let p = parse(
+            "[INPUT] host=localhost, port=8000, path=/\n[DNS] resolved IPs:\n- 127.0.0.1\n- ::1\n[TCP] connect to [::1]:8000 failed: refused\n[TCP] connect to 127.0.0.1:8000 = 0.5 ms\n[HTTP] status=200\n[HTTP] body preview:\nOK! You reached the server.\ntoken=abc\n",
+        );
+        assert_eq!(p.dns.unwrap(), ["127.0.0.1", "::1"]);
+        assert_eq!(
+            p.tcp.unwrap(),
+            ("127.0.0.1".into(), "8000".into(), "0.5".into())
+        );
+        assert_eq!(p.status.as_deref(), Some("200"));
+        assert!(p.preview.unwrap().contains("token=abc"));
+        let p = parse("[TCP] connect to [::1]:8000 = 1.25 ms\n");
+        assert_eq!(p.tcp.unwrap().0, "::1");
+    }
+
+    #[test]
+    fn fuzz_parse_never_panics() {
+        use proptest::prelude::*;
+        proptest!(ProptestConfig::with_cases(3000), |(s in "(\\PC|\n|\\[TCP\\] connect to | = | ms|\\[DNS\\] resolved IPs:|- |\\[HTTP\\] body preview:)*")| {
+            let _ = parse(&s);
+        });
+    }
+}
