@@ -25,11 +25,11 @@
 //! | [`graders`] | where a lab's definition and snapshots are read from |
 //! | [`definition`] | `lab.toml`: parse, then validate into a richer type |
 //! | [`submission`] | how a student's program is launched (`grade.toml`, Python discovery) |
-//! | [`harness`] | spawning untrusted processes: process groups, capped capture, readiness, teardown |
-//! | [`net`] | the grader's own network clients (raw HTTP with caps and deadlines), interfaces |
+//! | [`harness`] | spawning untrusted processes: process groups, capped capture, readiness, teardown; `harness::netns` (Linux): hermetic mode's namespaces |
+//! | [`net`] | the grader's own network code: raw HTTP client with caps and deadlines, interfaces, the DNS fixture |
 //! | [`runner`] | the check graph: order, prerequisites, time budgets, outcomes |
 //! | [`labs`] | one driver per lab: the checks themselves |
-//! | [`reference`] | Rust reference implementations (`grade reference labNN`) |
+//! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`) |
 //! | [`report`] | the result model, events, and the reporters |
 //! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |
 //! | [`i18n`] | Korean and English, chosen by `--lang` or the locale |
@@ -41,10 +41,11 @@
 //! 2. Write `graders/labNN/lab.toml` (checks with ids, titles and hints in `ko` and `en`,
 //!    points, `needs`, `timeout_ms`) and its snapshots under `graders/labNN/snapshots/`.
 //! 3. Write the driver `src/labs/labNN.rs`: a struct implementing [`labs::LabDriver`], whose
-//!    `check_ids()` lists every id it implements (validation rejects a definition naming any
-//!    other) and whose `run_check` returns a [`report::Verdict`] for each. Register it in
-//!    [`labs::driver_for`].
-//! 4. Write the reference in `src/reference/labNN.rs` and route it in [`reference::run`].
+//!    `CHECK_IDS` lists every id it implements (validation rejects a definition naming any
+//!    other; register it in [`labs::check_ids`]) and whose `run_check` returns a
+//!    [`report::Verdict`] for each. Register it in [`labs::driver_for`], and say in
+//!    [`labs::wants_hermetic`] whether it needs hermetic mode (namespaces + DNS fixture).
+//! 4. Write the reference in `src/reference/labNN.rs` and route it in `cli::reference`.
 //! 5. Add `exercises/labNN_<name>/` (handout ko+en, starter, solution) and broken variants
 //!    under `tests/fixtures/labNN/`; add tests in `tests/labNN.rs` that grade the solution
 //!    (all pass) and each variant (the named check fails, the rest behave).
@@ -53,7 +54,8 @@
 //!
 //! A check is a method of a lab driver returning a [`report::Verdict`]. To add one:
 //!
-//! 1. Give it a stable id and add it to the driver's `check_ids()` and `run_check` match
+//! 1. Give it a stable id and add it to the driver's `CHECK_IDS`, its `Check` enum and the
+//!    `run_check` match
 //!    (the match has no catch-all arm, so the compiler finds every place to touch).
 //! 2. Declare it in the lab's `lab.toml` with its title, hint, points and prerequisites.
 //! 3. Every wait inside it goes through a deadline (the harness and [`net`] helpers take one);
@@ -75,3 +77,13 @@ pub mod rng;
 pub mod runner;
 pub mod submission;
 pub mod text;
+
+/// Cases per property test: `NETGRADE_FUZZ_CASES` for a long fuzzing run, else `default`.
+#[cfg(test)]
+pub(crate) fn fuzz_cases(default: u32) -> proptest::test_runner::Config {
+    let n = std::env::var("NETGRADE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    proptest::test_runner::Config::with_cases(n)
+}

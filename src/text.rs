@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn fuzz_text_helpers() {
         use proptest::prelude::*;
-        proptest!(proptest::test_runner::Config::with_cases(5000), |(bytes in proptest::collection::vec(any::<u8>(), 0..600), s in "\\PC*", n in 0usize..50)| {
+        proptest!(crate::fuzz_cases(5000), |(bytes in proptest::collection::vec(any::<u8>(), 0..600), s in "\\PC*", n in 0usize..50)| {
             let e = escape_student(&bytes);
             prop_assert!(!e.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c)));
             let t = String::from_utf8_lossy(&bytes);

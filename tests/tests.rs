@@ -7,3 +7,4 @@ mod hostile;
 mod lab01;
 mod lab02;
 mod lab03;
+mod starters;

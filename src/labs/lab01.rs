@@ -623,7 +623,7 @@ mod tests {
     #[test]
     fn fuzz_banner_never_panics_and_shows_only_escaped_text() {
         use proptest::prelude::*;
-        proptest!(ProptestConfig::with_cases(3000), |(o in "(\\PC|\n|\u{1b}|Running on http://127.0.0.1:9000|\\* )*", e in any::<Vec<u8>>(), port in any::<u16>())| {
+        proptest!(crate::fuzz_cases(3000), |(o in "(\\PC|\n|\u{1b}|Running on http://127.0.0.1:9000|\\* )*", e in any::<Vec<u8>>(), port in any::<u16>())| {
             let b = banner(&o, &String::from_utf8_lossy(&e), port);
             prop_assert!(!b.shown.contains('\x1b'));
         });

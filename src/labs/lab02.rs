@@ -480,7 +480,7 @@ mod tests {
     #[test]
     fn fuzz_parse_never_panics() {
         use proptest::prelude::*;
-        proptest!(ProptestConfig::with_cases(3000), |(s in "(\\PC|\n|-> |\\[DNS\\] domain=|::1|127\\.0\\.0\\.1)*")| {
+        proptest!(crate::fuzz_cases(3000), |(s in "(\\PC|\n|-> |\\[DNS\\] domain=|::1|127\\.0\\.0\\.1)*")| {
             let _ = parse(&s);
         });
     }

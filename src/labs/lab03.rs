@@ -684,7 +684,7 @@ mod tests {
     #[test]
     fn fuzz_parse_never_panics() {
         use proptest::prelude::*;
-        proptest!(ProptestConfig::with_cases(3000), |(s in "(\\PC|\n|\\[TCP\\] connect to | = | ms|\\[DNS\\] resolved IPs:|- |\\[HTTP\\] body preview:)*")| {
+        proptest!(crate::fuzz_cases(3000), |(s in "(\\PC|\n|\\[TCP\\] connect to | = | ms|\\[DNS\\] resolved IPs:|- |\\[HTTP\\] body preview:)*")| {
             let _ = parse(&s);
         });
     }

@@ -410,7 +410,7 @@ mod tests {
             Just(b"HTTP/1.0 404 X\r\nContent-Length: 99999999999999999999\r\n\r\n".to_vec()),
             Just(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n".to_vec()),
         ];
-        proptest!(ProptestConfig::with_cases(2000), |(p in prefix, tail in proptest::collection::vec(any::<u8>(), 0..2048))| {
+        proptest!(crate::fuzz_cases(2000), |(p in prefix, tail in proptest::collection::vec(any::<u8>(), 0..2048))| {
             let mut data = p.clone();
             data.extend_from_slice(&tail);
             let r = rt.block_on(async {
@@ -426,7 +426,7 @@ mod tests {
     #[test]
     fn fuzz_chunked_and_status_never_panic() {
         use proptest::prelude::*;
-        proptest!(ProptestConfig::with_cases(5000), |(data in proptest::collection::vec(any::<u8>(), 0..512), line in ".*")| {
+        proptest!(crate::fuzz_cases(5000), |(data in proptest::collection::vec(any::<u8>(), 0..512), line in ".*")| {
             let _ = decode_chunked(&data);
             let _ = parse_status(&line);
         });

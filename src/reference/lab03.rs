@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn fuzz_parse_url_never_panics() {
         use proptest::prelude::*;
-        proptest!(ProptestConfig::with_cases(3000), |(s in "(http://)?\\PC*")| {
+        proptest!(crate::fuzz_cases(3000), |(s in "(http://)?\\PC*")| {
             let _ = parse_url(&s);
         });
     }

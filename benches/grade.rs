@@ -1,0 +1,133 @@
+//! `cargo bench`: the grader's speed and memory targets, measured on whole `grade` runs.
+//!
+//! - overhead: grading the lab01 Python solution vs. the Python program's own start-up (spawn
+//!   until it accepts a connection). Target: grading adds well under a second.
+//! - memory: the grader's peak RSS while a submission prints 2 GiB. Target: under 64 MiB.
+//! - lab02 and lab03 solutions in hermetic mode, where namespaces are available.
+//!
+//! It exits non-zero when a target is missed. Under `cargo test` (no `--bench` argument) it
+//! does nothing, so the test suite stays fast.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 5;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn grade_bin() -> PathBuf {
+    // `cargo bench` builds the binary in the bench profile next to this executable's folder.
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join(if cfg!(windows) { "grade.exe" } else { "grade" });
+    assert!(
+        bin.exists(),
+        "build the binary first: cargo build --release ({bin:?})"
+    );
+    bin
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Spawns the solution with PORT and waits until it accepts: the program's own start-up.
+fn python_startup(port: u16) -> Duration {
+    let t0 = Instant::now();
+    let mut child = Command::new("python3")
+        .arg("labs/01_ip_port_http/app.py")
+        .current_dir(root().join("exercises/lab01_ip_port_http/solution"))
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let deadline = t0 + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the solution did not start");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let took = t0.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    took
+}
+
+/// Runs grade; returns (wall time, peak RSS in KiB, exit code).
+fn grade(args: &[&str], sub: &Path) -> (Duration, u64, i32) {
+    let t0 = Instant::now();
+    let out = Command::new(grade_bin())
+        .args(args)
+        .arg("--submission")
+        .arg(sub)
+        .args(["--format", "json"])
+        .env("NETGRADE_REPORT_PEAK_RSS", "1")
+        .output()
+        .unwrap();
+    let took = t0.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rss = stderr
+        .split("peak_rss_kib=")
+        .nth(1)
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    (took, rss, out.status.code().unwrap_or(-1))
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let mut missed = Vec::new();
+    let free_port = || {
+        std::net::TcpListener::bind(("127.0.0.1", 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+
+    let startup = median((0..RUNS).map(|_| python_startup(free_port())).collect());
+    let sol = root().join("exercises/lab01_ip_port_http/solution");
+    let runs: Vec<(Duration, u64, i32)> = (0..RUNS).map(|_| grade(&["lab01"], &sol)).collect();
+    let wall = median(runs.iter().map(|r| r.0).collect());
+    let rss = runs.iter().map(|r| r.1).max().unwrap_or(0);
+    println!(
+        "lab01 solution: python start-up {startup:?}, whole grade run {wall:?} (median of {RUNS}), overhead {:?}, peak RSS {rss} KiB",
+        wall.saturating_sub(startup)
+    );
+    if wall.saturating_sub(startup) > Duration::from_millis(1000) {
+        missed.push("lab01 overhead over 1 s");
+    }
+
+    let flood = root().join("tests/fixtures/hostile/prints_2gb");
+    let (t, rss, _) = grade(&["lab01"], &flood);
+    println!("lab01 prints_2gb: whole run {t:?}, peak RSS {rss} KiB");
+    if rss == 0 || rss > 64 * 1024 {
+        missed.push("peak RSS over 64 MiB (or not reported)");
+    }
+
+    for (lab, dir) in [
+        ("lab02", "exercises/lab02_dns/solution"),
+        ("lab03", "exercises/lab03_client/solution"),
+    ] {
+        let runs: Vec<(Duration, u64, i32)> = (0..RUNS)
+            .map(|_| grade(&[lab], &root().join(dir)))
+            .collect();
+        let wall = median(runs.iter().map(|r| r.0).collect());
+        let rss = runs.iter().map(|r| r.1).max().unwrap_or(0);
+        println!(
+            "{lab} solution (hermetic where available): whole grade run {wall:?} (median of {RUNS}), peak RSS {rss} KiB"
+        );
+    }
+
+    if !missed.is_empty() {
+        eprintln!("targets missed: {missed:?}");
+        std::process::exit(1);
+    }
+}
