@@ -278,8 +278,10 @@ async fn reference(lab: &str, port: Option<u16>, args: &[String]) -> i32 {
             }
         }
         LabId::Lab02 => {
-            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-            crate::reference::lab02::run(args, &mut out, &mut err)
+            let mut out = Vec::new();
+            let code = crate::reference::lab02::run(args, &mut out, &mut std::io::stderr()).await;
+            let _ = std::io::stdout().write_all(&out);
+            code
         }
         LabId::Lab03 => {
             let mut out = Vec::new();

@@ -155,20 +155,8 @@ fn to_result(
     lang: Lang,
     took: Duration,
 ) -> CheckResult {
-    let mut r = CheckResult {
-        id: check.id.clone(),
-        title: check.title.get(lang).to_string(),
-        status: Status::Passed,
-        score: 0.0,
-        max_score: check.points,
-        duration_ms: took.as_millis() as u64,
-        message: None,
-        hint: None,
-        expected: None,
-        actual: None,
-        diff: None,
-        output: None,
-    };
+    let mut r = CheckResult::new(&check.id, check.title.get(lang), check.points);
+    r.duration_ms = took.as_millis() as u64;
     match verdict {
         Verdict::Passed { note } => {
             r.score = check.points;

@@ -15,20 +15,8 @@ const ALL: [&str; 9] = [
     "lan",
 ];
 
-/// Expected statuses: `failed` for the named checks, `skipped` for those listed, else `passed`.
 fn expect(failed: &[&str], skipped: &[&str]) -> Vec<String> {
-    ALL.iter()
-        .map(|id| {
-            let s = if failed.contains(id) {
-                "failed"
-            } else if skipped.contains(id) {
-                "skipped"
-            } else {
-                "passed"
-            };
-            format!("{id}={s}")
-        })
-        .collect()
+    expect_statuses(&ALL, failed, skipped)
 }
 
 #[test]
@@ -57,12 +45,7 @@ fn flask_solution_passes() {
 
 #[test]
 fn rust_reference_passes_through_grade_toml() {
-    let dir = tempfile::tempdir().unwrap();
-    let toml = format!(
-        "[lab01]\ncommand = [{:?}, \"reference\", \"lab01\"]\n",
-        grade_bin().display().to_string()
-    );
-    std::fs::write(dir.path().join("grade.toml"), toml).unwrap();
+    let dir = reference_submission("lab01");
     let r = run(grade()
         .args(["lab01", "--format", "json", "--submission"])
         .arg(dir.path()));

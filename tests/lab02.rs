@@ -15,27 +15,11 @@ const ALL: [&str; 8] = [
 ];
 
 fn expect(failed: &[&str], skipped: &[&str]) -> Vec<String> {
-    ALL.iter()
-        .map(|id| {
-            let s = if failed.contains(id) {
-                "failed"
-            } else if skipped.contains(id) {
-                "skipped"
-            } else {
-                "passed"
-            };
-            format!("{id}={s}")
-        })
-        .collect()
+    expect_statuses(&ALL, failed, skipped)
 }
 
-/// Grades in hermetic mode (required: `--hermetic on`), or skips where namespaces are missing.
 fn hermetic(fixture: &str) -> Option<(Run, serde_json::Value)> {
-    if !netns_available() {
-        skip("namespaces are not available for hermetic mode");
-        return None;
-    }
-    Some(grade_json("lab02", fixture, &["--hermetic", "on"]))
+    hermetic_json("lab02", fixture)
 }
 
 #[test]
@@ -52,12 +36,7 @@ fn rust_reference_passes_through_grade_toml() {
     if !netns_available() {
         return skip("namespaces are not available for hermetic mode");
     }
-    let dir = tempfile::tempdir().unwrap();
-    let toml = format!(
-        "[lab02]\ncommand = [{:?}, \"reference\", \"lab02\"]\n",
-        grade_bin().display().to_string()
-    );
-    std::fs::write(dir.path().join("grade.toml"), toml).unwrap();
+    let dir = reference_submission("lab02");
     let r = run(grade()
         .args([
             "lab02",

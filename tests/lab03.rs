@@ -17,26 +17,11 @@ const ALL: [&str; 10] = [
 ];
 
 fn expect(failed: &[&str], skipped: &[&str]) -> Vec<String> {
-    ALL.iter()
-        .map(|id| {
-            let s = if failed.contains(id) {
-                "failed"
-            } else if skipped.contains(id) {
-                "skipped"
-            } else {
-                "passed"
-            };
-            format!("{id}={s}")
-        })
-        .collect()
+    expect_statuses(&ALL, failed, skipped)
 }
 
 fn hermetic(fixture: &str) -> Option<(Run, serde_json::Value)> {
-    if !netns_available() {
-        skip("namespaces are not available for hermetic mode");
-        return None;
-    }
-    Some(grade_json("lab03", fixture, &["--hermetic", "on"]))
+    hermetic_json("lab03", fixture)
 }
 
 #[test]
@@ -53,12 +38,7 @@ fn rust_reference_passes_through_grade_toml() {
     if !netns_available() {
         return skip("namespaces are not available for hermetic mode");
     }
-    let dir = tempfile::tempdir().unwrap();
-    let toml = format!(
-        "[lab03]\ncommand = [{:?}, \"reference\", \"lab03\"]\n",
-        grade_bin().display().to_string()
-    );
-    std::fs::write(dir.path().join("grade.toml"), toml).unwrap();
+    let dir = reference_submission("lab03");
     let r = run(grade()
         .args([
             "lab03",

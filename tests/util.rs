@@ -281,3 +281,41 @@ pub fn redact(s: &str) -> String {
     }
     out
 }
+
+/// `id=status` for every check in `all`: `failed` for those in `failed`, `skipped` for those
+/// in `skipped`, else `passed`.
+pub fn expect_statuses(all: &[&str], failed: &[&str], skipped: &[&str]) -> Vec<String> {
+    all.iter()
+        .map(|id| {
+            let s = if failed.contains(id) {
+                "failed"
+            } else if skipped.contains(id) {
+                "skipped"
+            } else {
+                "passed"
+            };
+            format!("{id}={s}")
+        })
+        .collect()
+}
+
+/// Grades `fixture` with `--hermetic on`, or skips (fails in strict mode) where namespaces are
+/// not available.
+pub fn hermetic_json(lab: &str, fixture: &str) -> Option<(Run, serde_json::Value)> {
+    if !netns_available() {
+        skip("namespaces are not available for hermetic mode");
+        return None;
+    }
+    Some(grade_json(lab, fixture, &["--hermetic", "on"]))
+}
+
+/// A submission whose `grade.toml` runs the Rust reference of `lab` (`grade reference lab`).
+pub fn reference_submission(lab: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "[{lab}]\ncommand = [{:?}, \"reference\", {lab:?}]\n",
+        grade_bin().display().to_string()
+    );
+    std::fs::write(dir.path().join("grade.toml"), toml).unwrap();
+    dir
+}

@@ -115,7 +115,7 @@ impl Lab01 {
             let spec = self.spec(port, cx.deadline.saturating_duration_since(Instant::now()));
             let mut server = match Supervised::spawn(spec.clone()) {
                 Ok(s) => s,
-                Err(e) => return spawn_failure(&cx, &spec, &self.launch, &e),
+                Err(e) => return super::spawn_failure(cx.lang, &spec, &self.launch, &e),
             };
             let mut targets: Vec<SocketAddr> = vec![(Ipv4Addr::LOCALHOST, port).into()];
             if !seed_busy {
@@ -483,22 +483,6 @@ impl LabDriver for Lab01 {
 
     fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
         Box::pin(self.teardown_server(lang))
-    }
-}
-
-fn spawn_failure(cx: &CheckCx<'_>, spec: &Spec, launch: &Launch, e: &std::io::Error) -> Verdict {
-    let msg = format!(
-        "{}: {} ({e})",
-        cx.t(
-            "프로그램을 시작하지 못했습니다",
-            "failed to start your program"
-        ),
-        spec.display()
-    );
-    if launch.origin == "grade.toml" {
-        Verdict::fail(msg)
-    } else {
-        Verdict::Error(msg)
     }
 }
 

@@ -3,15 +3,13 @@
 //! machine (in hermetic mode, through the same DNS fixture), never a hard-coded list.
 
 use std::collections::{HashMap, HashSet};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use super::{BoxFuture, CheckCx, DriverEnv, Hermetic, LabDriver};
-use crate::harness::{Finished, Limits, run_to_end};
+use crate::harness::Finished;
 use crate::i18n::Lang;
-use crate::net::dns_fixture::{self, DnsFixture, Zone};
+use crate::net::dns_fixture::{DnsFixture, Zone};
 use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
 use crate::submission::Launch;
@@ -86,49 +84,14 @@ impl Lab02 {
     async fn run(&mut self, args: &[&str], cx: &CheckCx<'_>) -> Result<&Finished, Verdict> {
         let key = args.join(" ");
         if !self.runs.contains_key(&key) {
-            let deadline = cx.deadline.min(Instant::now() + RUN_LIMIT);
-            let spec = self
-                .launch
-                .spec(args, vec![], Limits::for_budget(RUN_LIMIT));
-            let shown = spec.display();
-            let f = run_to_end(spec, deadline).await.map_err(|e| {
-                let msg = format!(
-                    "{}: {shown} ({e})",
-                    cx.t(
-                        "프로그램을 시작하지 못했습니다",
-                        "failed to start your program"
-                    )
-                );
-                if self.launch.origin == "grade.toml" {
-                    Verdict::fail(msg)
-                } else {
-                    Verdict::Error(msg)
-                }
-            })?;
+            let f = super::run_program(&self.launch, args, RUN_LIMIT, cx).await?;
             self.runs.insert(key.clone(), f);
         }
         Ok(&self.runs[&key])
     }
 
-    /// The fixture, started on first use. `Err` is the verdict for a check that needs it.
     async fn fixture(&mut self, cx: &CheckCx<'_>) -> Result<(), Verdict> {
-        if let Hermetic::Unavailable(why) = &self.hermetic {
-            return Err(Verdict::Skipped(format!(
-                "{} ({why})",
-                cx.t(
-                    "채점기가 제어하는 DNS 가 필요한데 이 컴퓨터에서는 격리 모드를 쓸 수 없습니다",
-                    "this check needs the grader's own DNS, and hermetic mode is not available here"
-                )
-            )));
-        }
-        if self.dns.is_none() {
-            let addr = SocketAddr::from(([127, 0, 0, 1], 53));
-            let d = dns_fixture::serve(&self.zone, addr)
-                .await
-                .map_err(|e| Verdict::Error(e.to_string()))?;
-            self.dns = Some(d);
-        }
-        Ok(())
+        super::ensure_fixture(&self.hermetic, &mut self.dns, &self.zone, cx).await
     }
 
     async fn runs(&mut self, cx: CheckCx<'_>) -> Verdict {
@@ -175,7 +138,7 @@ impl Lab02 {
 
     /// The printed addresses of `name` against the grader's own look-up.
     async fn compare_with_oracle(&mut self, name: &str, cx: &CheckCx<'_>) -> Verdict {
-        let oracle = match resolve(name).await {
+        let oracle = match crate::net::resolve(name).await {
             Ok(v) => v,
             Err(e) => return Verdict::Error(format!("the grader could not resolve {name}: {e}")),
         };
@@ -449,17 +412,6 @@ fn parse(stdout: &str) -> Parsed {
         }
     }
     p
-}
-
-/// The grader's own look-up of `name`: distinct addresses in resolver order.
-pub async fn resolve(name: &str) -> std::io::Result<Vec<IpAddr>> {
-    let mut out = Vec::new();
-    for a in tokio::net::lookup_host((name, 0)).await? {
-        if !out.contains(&a.ip()) {
-            out.push(a.ip());
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

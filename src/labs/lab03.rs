@@ -8,12 +8,11 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 
 use super::{BoxFuture, CheckCx, DriverEnv, Hermetic, LabDriver};
-use crate::harness::{Exit, Finished, Limits, run_to_end};
+use crate::harness::{Exit, Finished};
 use crate::i18n::Lang;
-use crate::net::dns_fixture::{self, DnsFixture, Zone};
+use crate::net::dns_fixture::{DnsFixture, Zone};
 use crate::reference::lab01::{Config, serve_with};
 use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
@@ -147,22 +146,7 @@ impl Lab03 {
     }
 
     async fn fixture(&mut self, cx: &CheckCx<'_>) -> Result<(), Verdict> {
-        if let Hermetic::Unavailable(why) = &self.hermetic {
-            return Err(Verdict::Skipped(format!(
-                "{} ({why})",
-                cx.t(
-                    "채점기가 이름과 포트를 통제하는 격리 모드가 필요한데 이 컴퓨터에서는 쓸 수 없습니다",
-                    "this check needs hermetic mode (names and ports the grader controls), which is not available here"
-                )
-            )));
-        }
-        if self.dns.is_none() {
-            let d = dns_fixture::serve(&self.zone, SocketAddr::from(([127, 0, 0, 1], 53)))
-                .await
-                .map_err(|e| Verdict::Error(e.to_string()))?;
-            self.dns = Some(d);
-        }
-        Ok(())
+        super::ensure_fixture(&self.hermetic, &mut self.dns, &self.zone, cx).await
     }
 
     /// Runs the client on `http://host[:port]path` (port omitted when `None`), with a fresh
@@ -182,25 +166,7 @@ impl Lab03 {
                 Some(p) => format!("http://{host}:{p}{path}"),
                 None => format!("http://{host}{path}"),
             };
-            let deadline = cx.deadline.min(Instant::now() + RUN_LIMIT);
-            let spec = self
-                .launch
-                .spec(&[&url], vec![], Limits::for_budget(RUN_LIMIT));
-            let shown = spec.display();
-            let f = run_to_end(spec, deadline).await.map_err(|e| {
-                let msg = format!(
-                    "{}: {shown} ({e})",
-                    cx.t(
-                        "프로그램을 시작하지 못했습니다",
-                        "failed to start your program"
-                    )
-                );
-                if self.launch.origin == "grade.toml" {
-                    Verdict::fail(msg)
-                } else {
-                    Verdict::Error(msg)
-                }
-            })?;
+            let f = super::run_program(&self.launch, &[&url], RUN_LIMIT, cx).await?;
             let run = ClientRun {
                 host: host.to_string(),
                 port: port.unwrap_or(80),
@@ -238,7 +204,7 @@ impl Lab03 {
 
     async fn dns_section(&self, cx: &CheckCx<'_>) -> Verdict {
         let r = &self.runs["main"];
-        let oracle = match super::lab02::resolve(&r.host).await {
+        let oracle = match crate::net::resolve(&r.host).await {
             Ok(v) => v,
             Err(e) => {
                 return Verdict::Error(format!("the grader could not resolve {}: {e}", r.host));
@@ -465,7 +431,7 @@ impl Lab03 {
             return v;
         }
         let name = self.zone.fallback.clone();
-        let order = match super::lab02::resolve(&name).await {
+        let order = match crate::net::resolve(&name).await {
             Ok(v) if v.len() >= 2 => v,
             other => {
                 return Verdict::Error(format!(

@@ -8,7 +8,12 @@ pub mod lab03;
 use std::future::Future;
 use std::pin::Pin;
 
+use std::time::Duration;
+
 use tokio::time::Instant;
+
+use crate::harness::{Finished, Limits, Spec, run_to_end};
+use crate::net::dns_fixture::{self, DnsFixture, Zone};
 
 use crate::graders::{GraderFileError, GraderSource};
 use crate::i18n::Lang;
@@ -86,6 +91,66 @@ pub trait LabDriver: Send {
     /// Stops everything the driver started. Returns notices for the report (leftover
     /// processes, ports still held).
     fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>>;
+}
+
+/// The verdict when a student's program could not be started: the student's fault when their
+/// own `grade.toml` names the command, the grader's (or the machine's) otherwise.
+pub fn spawn_failure(lang: Lang, spec: &Spec, launch: &Launch, e: &std::io::Error) -> Verdict {
+    let msg = format!(
+        "{}: {} ({e})",
+        lang.pick(
+            "프로그램을 시작하지 못했습니다",
+            "failed to start your program"
+        ),
+        spec.display()
+    );
+    if launch.origin == "grade.toml" {
+        Verdict::fail(msg)
+    } else {
+        Verdict::Error(msg)
+    }
+}
+
+/// Runs a one-shot student program with `args` to its end, within `limit` and the check's
+/// deadline, with the harness's limits and teardown.
+pub async fn run_program(
+    launch: &Launch,
+    args: &[&str],
+    limit: Duration,
+    cx: &CheckCx<'_>,
+) -> Result<Finished, Verdict> {
+    let deadline = cx.deadline.min(Instant::now() + limit);
+    let spec = launch.spec(args, vec![], Limits::for_budget(limit));
+    run_to_end(spec.clone(), deadline)
+        .await
+        .map_err(|e| spawn_failure(cx.lang, &spec, launch, &e))
+}
+
+/// The DNS fixture of hermetic mode, started on first use into `slot`. Where hermetic mode
+/// is unavailable, the verdict for a check that needs it: skipped, with the reason.
+pub async fn ensure_fixture(
+    hermetic: &Hermetic,
+    slot: &mut Option<DnsFixture>,
+    zone: &Zone,
+    cx: &CheckCx<'_>,
+) -> Result<(), Verdict> {
+    if let Hermetic::Unavailable(why) = hermetic {
+        return Err(Verdict::Skipped(format!(
+            "{} ({why})",
+            cx.t(
+                "채점기가 이름과 포트를 통제하는 격리 모드가 필요한데 이 컴퓨터에서는 쓸 수 없습니다",
+                "this check needs hermetic mode (names and ports the grader controls), which is not available here"
+            )
+        )));
+    }
+    if slot.is_none() {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 53));
+        let d = dns_fixture::serve(zone, addr)
+            .await
+            .map_err(|e| Verdict::Error(e.to_string()))?;
+        *slot = Some(d);
+    }
+    Ok(())
 }
 
 /// The check ids a lab's driver implements (validation uses them before anything runs).

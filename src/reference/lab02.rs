@@ -2,17 +2,16 @@
 //! solution, from the system resolver (getaddrinfo), distinct addresses in resolver order.
 
 use std::io::Write;
-use std::net::{IpAddr, ToSocketAddrs};
 
 /// Runs the reference with `args` (NAME), writing as the student's program must. Returns the
 /// exit status: 0 resolved, 1 not resolved, 2 usage.
-pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+pub async fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let [name] = args else {
         let _ = writeln!(err, "usage: python dns_lookup.py NAME");
         return 2;
     };
     let _ = writeln!(out, "[DNS] domain={name}");
-    match lookup(name) {
+    match crate::net::resolve(name).await {
         Ok(ips) => {
             for ip in ips {
                 let _ = writeln!(out, "-> {ip}");
@@ -26,32 +25,21 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
-/// Distinct addresses of `name`, in the order the resolver returned them.
-pub fn lookup(name: &str) -> std::io::Result<Vec<IpAddr>> {
-    let mut ips: Vec<IpAddr> = Vec::new();
-    for a in (name, 0).to_socket_addrs()? {
-        if !ips.contains(&a.ip()) {
-            ips.push(a.ip());
-        }
-    }
-    Ok(ips)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn usage_without_a_name() {
+    #[tokio::test]
+    async fn usage_without_a_name() {
         let (mut o, mut e) = (Vec::new(), Vec::new());
-        assert_eq!(run(&[], &mut o, &mut e), 2);
+        assert_eq!(run(&[], &mut o, &mut e).await, 2);
         assert!(String::from_utf8(e).unwrap().starts_with("usage:"));
     }
 
-    #[test]
-    fn an_address_literal_needs_no_dns() {
+    #[tokio::test]
+    async fn an_address_literal_needs_no_dns() {
         let (mut o, mut e) = (Vec::new(), Vec::new());
-        assert_eq!(run(&["127.0.0.1".into()], &mut o, &mut e), 0);
+        assert_eq!(run(&["127.0.0.1".into()], &mut o, &mut e).await, 0);
         assert_eq!(
             String::from_utf8(o).unwrap(),
             "[DNS] domain=127.0.0.1\n-> 127.0.0.1\n"

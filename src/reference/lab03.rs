@@ -69,7 +69,7 @@ pub async fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i
         "[INPUT] host={}, port={}, path={}",
         t.host, t.port, t.path
     );
-    let ips = match crate::labs::lab02::resolve(&t.host).await {
+    let ips = match crate::net::resolve(&t.host).await {
         Ok(ips) if !ips.is_empty() => ips,
         Ok(_) => vec![],
         Err(e) => {

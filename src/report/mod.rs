@@ -145,6 +145,26 @@ pub struct CheckResult {
     pub output: Option<StudentOutput>,
 }
 
+impl CheckResult {
+    /// A result with no details yet: passed, no score, to be filled in.
+    pub fn new(id: &str, title: &str, max_score: f64) -> CheckResult {
+        CheckResult {
+            id: id.to_string(),
+            title: title.to_string(),
+            status: Status::Passed,
+            score: 0.0,
+            max_score,
+            duration_ms: 0,
+            message: None,
+            hint: None,
+            expected: None,
+            actual: None,
+            diff: None,
+            output: None,
+        }
+    }
+}
+
 /// A whole run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -195,18 +215,10 @@ pub(crate) mod tests_support {
 
     fn result(id: &str, status: Status, score: f64, max: f64) -> CheckResult {
         CheckResult {
-            id: id.into(),
-            title: format!("title of {id}"),
             status,
             score,
-            max_score: max,
             duration_ms: 12,
-            message: None,
-            hint: None,
-            expected: None,
-            actual: None,
-            diff: None,
-            output: None,
+            ..CheckResult::new(id, &format!("title of {id}"), max)
         }
     }
 
