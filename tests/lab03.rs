@@ -144,3 +144,18 @@ fn human_report_snapshot() {
     r.code(1);
     insta::assert_snapshot!("lab03_human_fail_en", redact(&r.stdout));
 }
+
+#[test]
+fn ipv6_without_brackets_fails_tcp_line() {
+    let Some((r, v)) = hermetic("tests/fixtures/lab03/ipv6_no_brackets") else {
+        return;
+    };
+    r.code(1);
+    assert_eq!(
+        statuses(&v),
+        expect(&["tcp_line"], &["fallback_address"]),
+        "{r}"
+    );
+    let m = check(&v, "tcp_line")["message"].as_str().unwrap();
+    assert!(m.contains("brackets"), "{m}");
+}

@@ -250,7 +250,13 @@ impl Lab03 {
         let r = &self.runs["main"];
         let out = parse(&r.f.stdout);
         let expected = format!("[TCP] connect to <IP>:{} = <ms> ms", r.port);
-        let Some((ip, port, ms)) = out.tcp else {
+        let Some(TcpLine {
+            ip,
+            bracketed,
+            port,
+            ms,
+        }) = out.tcp
+        else {
             return Failure::new(cx.t(
                 "[TCP] connect to IP:PORT = X ms 줄이 없습니다",
                 "there is no [TCP] connect to IP:PORT = X ms line",
@@ -279,6 +285,14 @@ impl Lab03 {
                 cx.t(
                     "포트가 URL 의 포트와 다릅니다",
                     "the port differs from the URL's"
+                )
+            ))
+        } else if ip.contains(':') && !bracketed {
+            Some(format!(
+                "{}: [{ip}]:{port}",
+                cx.t(
+                    "IPv6 주소는 포트와 구분되도록 대괄호로 감싸야 합니다",
+                    "an IPv6 address goes in brackets, to tell it from the port"
                 )
             ))
         } else if !ip.parse::<IpAddr>().is_ok_and(|ip| resolved.contains(&ip)) {
@@ -457,10 +471,7 @@ impl Lab03 {
             Err(v) => return v,
         };
         let out = parse(&r.f.stdout);
-        let connected = out
-            .tcp
-            .as_ref()
-            .and_then(|(ip, _, _)| ip.parse::<IpAddr>().ok());
+        let connected = out.tcp.as_ref().and_then(|t| t.ip.parse::<IpAddr>().ok());
         if connected == Some(serving) && out.status.as_deref() == Some("200") {
             return Verdict::pass();
         }
@@ -583,12 +594,22 @@ fn shown(s: &str) -> String {
     text::escape_student(text::normalize(s).as_bytes())
 }
 
+/// `[TCP] connect to IP:PORT = MS ms`, split.
+#[derive(Debug, PartialEq)]
+struct TcpLine {
+    ip: String,
+    /// The address was written in brackets (`[::1]:80`), as IPv6 addresses must be.
+    bracketed: bool,
+    port: String,
+    ms: String,
+}
+
 /// The client's output, read leniently.
 #[derive(Debug, Default)]
 struct Parsed {
     dns: Option<Vec<String>>,
-    /// The successful connect line: (ip, port, ms).
-    tcp: Option<(String, String, String)>,
+    /// The successful connect line.
+    tcp: Option<TcpLine>,
     status: Option<String>,
     preview: Option<String>,
 }
@@ -614,8 +635,13 @@ fn parse(stdout: &str) -> Parsed {
             && let Some(ms) = ms.strip_suffix(" ms")
             && let Some((ip, port)) = addr.rsplit_once(':')
         {
-            let ip = ip.trim_start_matches('[').trim_end_matches(']');
-            p.tcp = Some((ip.to_string(), port.to_string(), ms.trim().to_string()));
+            let bare = ip.strip_prefix('[').and_then(|i| i.strip_suffix(']'));
+            p.tcp = Some(TcpLine {
+                ip: bare.unwrap_or(ip).to_string(),
+                bracketed: bare.is_some(),
+                port: port.to_string(),
+                ms: ms.trim().to_string(),
+            });
         } else if let Some(s) = l.strip_prefix("[HTTP] status=") {
             p.status = Some(s.trim().to_string());
         } else if l == "[HTTP] body preview:" {
@@ -637,14 +663,20 @@ mod tests {
             "[INPUT] host=localhost, port=8000, path=/\n[DNS] resolved IPs:\n- 127.0.0.1\n- ::1\n[TCP] connect to [::1]:8000 failed: refused\n[TCP] connect to 127.0.0.1:8000 = 0.5 ms\n[HTTP] status=200\n[HTTP] body preview:\nOK! You reached the server.\ntoken=abc\n",
         );
         assert_eq!(p.dns.unwrap(), ["127.0.0.1", "::1"]);
+        let tcp = p.tcp.unwrap();
         assert_eq!(
-            p.tcp.unwrap(),
-            ("127.0.0.1".into(), "8000".into(), "0.5".into())
+            (tcp.ip.as_str(), tcp.port.as_str(), tcp.ms.as_str()),
+            ("127.0.0.1", "8000", "0.5")
         );
+        assert!(!tcp.bracketed);
         assert_eq!(p.status.as_deref(), Some("200"));
         assert!(p.preview.unwrap().contains("token=abc"));
-        let p = parse("[TCP] connect to [::1]:8000 = 1.25 ms\n");
-        assert_eq!(p.tcp.unwrap().0, "::1");
+        let tcp = parse("[TCP] connect to [::1]:8000 = 1.25 ms\n")
+            .tcp
+            .unwrap();
+        assert_eq!((tcp.ip.as_str(), tcp.bracketed), ("::1", true));
+        let tcp = parse("[TCP] connect to ::1:8000 = 1.25 ms\n").tcp.unwrap();
+        assert_eq!((tcp.ip.as_str(), tcp.bracketed), ("::1", false));
     }
 
     #[test]
