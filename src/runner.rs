@@ -118,7 +118,8 @@ pub async fn run(
         seed: cfg.seed,
         passed,
         score,
-        max_score: def.max_score(),
+        // Checks that could not run here are not counted (see `Verdict::Unavailable`).
+        max_score: results.iter().map(|r| r.max_score).sum(),
         duration_ms: started.elapsed().as_millis() as u64,
         lang,
         checks: results,
@@ -175,6 +176,11 @@ fn to_result(
             r.status = Status::Skipped;
             r.message = Some(reason);
         }
+        Verdict::Unavailable(reason) => {
+            r.status = Status::Skipped;
+            r.max_score = 0.0;
+            r.message = Some(reason);
+        }
         Verdict::Error(msg) => {
             r.status = Status::Error;
             r.message = Some(msg);
@@ -199,6 +205,7 @@ mod tests {
                     "a" => Verdict::pass(),
                     "b" => Verdict::fail("b is wrong"),
                     "d" => Verdict::Error("machine broke".into()),
+                    "e" => Verdict::Unavailable("no namespaces here".into()),
                     _ => Verdict::pass(),
                 }
             })
@@ -215,13 +222,14 @@ mod tests {
             )
         };
         let text = format!(
-            "schema = 1\nlab = \"lab01\"\ntitle = {{ ko = \"t\", en = \"t\" }}\nbudget_ms = 10000\n{}{}{}{}",
+            "schema = 1\nlab = \"lab01\"\ntitle = {{ ko = \"t\", en = \"t\" }}\nbudget_ms = 10000\n{}{}{}{}{}",
             check("a", ""),
             check("b", "\"a\""),
             check("c", "\"b\""),
             check("d", "\"a\""),
+            check("e", ""),
         );
-        LabDef::parse(&text, "t", "lab01", &["a", "b", "c", "d"]).unwrap()
+        LabDef::parse(&text, "t", "lab01", &["a", "b", "c", "d", "e"]).unwrap()
     }
 
     async fn run_scripted(only: Vec<String>) -> Report {
@@ -238,7 +246,7 @@ mod tests {
         };
         let mut events = 0;
         let r = run(&def(), &mut Scripted, cfg, &mut |_| events += 1).await;
-        assert_eq!(events, 6, "started + 4 checks + finished");
+        assert_eq!(events, 7, "started + 5 checks + finished");
         r
     }
 
@@ -252,12 +260,17 @@ mod tests {
                 Status::Passed,
                 Status::Failed,
                 Status::Skipped,
-                Status::Error
+                Status::Error,
+                Status::Skipped
             ]
         );
         assert!(r.checks[2].message.as_deref().unwrap().contains("`b`"));
         assert_eq!(r.checks[1].hint.as_deref(), Some("h"));
         assert_eq!(r.score, 1.0);
+        // A check skipped for a failed prerequisite still counts; one unavailable here does not.
+        assert_eq!(r.checks[2].max_score, 1.0);
+        assert_eq!(r.checks[4].max_score, 0.0);
+        assert_eq!(r.max_score, 4.0);
         assert!(!r.passed);
     }
 

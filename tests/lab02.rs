@@ -65,6 +65,8 @@ fn without_namespaces_fixture_checks_are_skipped_never_passed() {
         let m = check(&v, id)["message"].as_str().unwrap();
         assert!(m.contains("hermetic"), "{id}: {m}");
     }
+    // Where the student grades must not change the score: checks not run are not counted.
+    assert_eq!(v["score"], v["max_score"], "{r}");
 }
 
 #[test]

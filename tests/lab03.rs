@@ -66,6 +66,7 @@ fn without_namespaces_port_80_and_fallback_are_skipped() {
         expect(&[], &["default_port", "fallback_address"]),
         "{r}"
     );
+    assert_eq!(v["score"], v["max_score"], "{r}");
 }
 
 #[test]

@@ -210,14 +210,14 @@ impl Lab01 {
             .actual("127.0.0.1")
             .into(),
             // The OS does not route the rest of 127/8 (macOS): no way to tell from here.
-            Ok(Err(e)) => Verdict::Skipped(format!(
+            Ok(Err(e)) => Verdict::Unavailable(format!(
                 "{} ({other}: {e})",
                 cx.t(
                     "이 운영체제에서는 127.0.0.1 이외의 루프백 주소로 확인할 수 없습니다",
                     "this OS does not route loopback addresses other than 127.0.0.1, so this can't be checked here"
                 )
             )),
-            Err(_) => Verdict::Skipped(cx.t(
+            Err(_) => Verdict::Unavailable(cx.t(
                 "다른 루프백 주소로의 연결이 응답 없이 시간 초과되었습니다",
                 "a connection to another loopback address timed out without an answer",
             )),
@@ -392,13 +392,13 @@ impl Lab01 {
 
     async fn lan(&self, cx: CheckCx<'_>) -> Verdict {
         if !cx.options.lan {
-            return Verdict::Skipped(cx.t(
+            return Verdict::Unavailable(cx.t(
                 "사설 IP 로 접속해 보려면 grade lab01 --lan 으로 실행하세요",
                 "run grade lab01 --lan to also try through your private IP",
             ));
         }
         let Some(ip) = ifaces::lan_ipv4().first().copied() else {
-            return Verdict::Skipped(cx.t(
+            return Verdict::Unavailable(cx.t(
                 "이 컴퓨터에 사설 IPv4 주소가 없습니다 (네트워크에 연결되어 있나요?)",
                 "this machine has no private IPv4 address (is it connected to a network?)",
             ));

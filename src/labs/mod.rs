@@ -135,7 +135,7 @@ pub async fn ensure_fixture(
     cx: &CheckCx<'_>,
 ) -> Result<(), Verdict> {
     if let Hermetic::Unavailable(why) = hermetic {
-        return Err(Verdict::Skipped(format!(
+        return Err(Verdict::Unavailable(format!(
             "{} ({why})",
             cx.t(
                 "채점기가 이름과 포트를 통제하는 격리 모드가 필요한데 이 컴퓨터에서는 쓸 수 없습니다",

@@ -40,7 +40,9 @@ impl HumanReporter {
             Status::Skipped => ("-", AnsiColor::Yellow.on_default()),
             Status::Error => ("!", AnsiColor::Magenta.on_default().bold()),
         };
-        let points = if c.max_score == 0.0 {
+        let points = if c.max_score == 0.0 && c.status == Status::Skipped {
+            "-".to_string()
+        } else if c.max_score == 0.0 {
             format!("({})", self.lang.msg(Msg::CostsNoPoints))
         } else {
             format!("{}/{}", fmt_points(c.score), fmt_points(c.max_score))

@@ -28,6 +28,10 @@ pub enum Verdict {
     Passed { note: Option<String> },
     Failed(Box<Failure>),
     Skipped(String),
+    /// Not run because this machine or this run cannot (no namespaces, an option not given):
+    /// reported as skipped, and its points are not counted, so that where a student grades
+    /// does not change their score.
+    Unavailable(String),
     Error(String),
 }
 
