@@ -374,20 +374,13 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
         graders: &source,
         only: args.only.clone(),
     };
-    let mut write_failed = false;
     let report = runner::run(&def, driver.as_mut(), cfg, &mut |event| {
         let mut out = std::io::stdout().lock();
-        // A closed pipe (`grade ... | head`) must not stop grading or kill the processes' cleanup.
-        if reporter
-            .event(&event, &mut out)
-            .and_then(|_| out.flush())
-            .is_err()
-        {
-            write_failed = true;
-        }
+        // A closed pipe (`grade ... | head`) must not stop grading or skip the teardown of the
+        // submission's processes: write errors are ignored, the exit code still tells.
+        let _ = reporter.event(&event, &mut out).and_then(|_| out.flush());
     })
     .await;
-    let _ = write_failed;
     // Written only now: the runner has torn down every process of the submission, so nothing
     // it started can race the grader for this file.
     if let Some(out) = &args.output {

@@ -614,6 +614,11 @@ mod tests {
     }
 
     #[test]
+    fn seed_port_matches_the_registry() {
+        assert_eq!(Some(SEED_PORT), crate::lab::LabId::Lab01.info().seed_port);
+    }
+
+    #[test]
     fn banner_on_stdout() {
         let b = banner(
             "Running on all addresses (0.0.0.0)\nRunning on http://127.0.0.1:9000\nRunning on http://192.168.0.7:9000\n",

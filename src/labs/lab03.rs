@@ -180,10 +180,8 @@ impl Lab03 {
     }
 
     async fn main_run(&mut self, cx: &CheckCx<'_>) -> Result<&ClientRun, Verdict> {
-        if self.hermetic.is_active() {
-            // `localhost` must resolve through the grader's hosts file.
-            self.fixture(cx).await?;
-        }
+        // In hermetic mode `localhost` resolves through the grader's own hosts file, bind-mounted
+        // when the namespaces were entered: no DNS involved.
         let port = self.main_port().await?;
         let host = self.host();
         self.run("main", host, Some(port), "/", cx).await

@@ -25,7 +25,9 @@ pub enum Status {
 /// What a check returns to the runner.
 #[derive(Debug)]
 pub enum Verdict {
-    Passed { note: Option<String> },
+    Passed {
+        note: Option<String>,
+    },
     Failed(Box<Failure>),
     Skipped(String),
     /// Not run because this machine or this run cannot (no namespaces, an option not given):
