@@ -216,3 +216,15 @@ fn allocates_memory_until_stopped() {
     let h = hostile("memory_hog", "json");
     failed_with(&h, "starts", "memory limit (2 GiB) exceeded");
 }
+
+#[test]
+fn fork_bomb_hits_the_process_limit() {
+    let h = hostile("fork_bomb", "json");
+    h.run.code(1);
+    if cgroups_available() {
+        failed_with(&h, "starts", "process limit exceeded");
+    } else {
+        // No cgroup here: the bounded bomb never serves, and all 1000 are killed at teardown.
+        failed_with(&h, "starts", "did not accept connections");
+    }
+}

@@ -319,3 +319,15 @@ pub fn reference_submission(lab: &str) -> tempfile::TempDir {
     std::fs::write(dir.path().join("grade.toml"), toml).unwrap();
     dir
 }
+
+/// Whether `grade` can put submissions in a cgroup here (root, and cgroup v2 with the pids
+/// controller or v1's pids hierarchy), mirroring `harness::cgroup`.
+pub fn cgroups_available() -> bool {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    let v2 = std::fs::read_to_string("/sys/fs/cgroup/cgroup.subtree_control")
+        .is_ok_and(|c| c.split_whitespace().any(|c| c == "pids"));
+    root && (v2 || Path::new("/sys/fs/cgroup/pids/cgroup.procs").exists())
+}

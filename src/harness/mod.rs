@@ -4,6 +4,8 @@
 
 mod capture;
 #[cfg(target_os = "linux")]
+mod cgroup;
+#[cfg(target_os = "linux")]
 pub mod netns;
 pub mod ports;
 mod process;
@@ -58,9 +60,19 @@ pub fn become_subreaper() -> bool {
 
 /// Explains an exit caused by one of the [`Limits`], so the student reads "limit exceeded"
 /// rather than a bare signal number or a traceback to decode.
-pub fn limit_exceeded(exit: Exit, stderr_tail: &[u8], lang: crate::i18n::Lang) -> Option<String> {
+pub fn limit_exceeded(
+    exit: Exit,
+    stderr_tail: &[u8],
+    pids_limit_hit: bool,
+    lang: crate::i18n::Lang,
+) -> Option<String> {
     let err = String::from_utf8_lossy(stderr_tail);
-    let (ko, en) = if exit == Exit::Signal(24) {
+    let (ko, en) = if pids_limit_hit {
+        (
+            "프로세스 수 제한을 넘었습니다 (fork 를 너무 많이 했나요?)",
+            "process limit exceeded (too many forks?)",
+        )
+    } else if exit == Exit::Signal(24) {
         (
             "CPU 시간 제한을 넘었습니다 (무한 루프?)",
             "CPU time limit exceeded (an endless loop?)",

@@ -114,6 +114,7 @@ pub struct Supervised {
     readers: Vec<JoinHandle<()>>,
     exit: Option<Exit>,
     torn_down: bool,
+    containment: platform::Containment,
 }
 
 impl Supervised {
@@ -129,7 +130,7 @@ impl Supervised {
         for (k, v) in &spec.env {
             cmd.env(k, v);
         }
-        platform::configure(&mut cmd, spec.limits);
+        let containment = platform::configure(&mut cmd, spec.limits);
         let mut child = cmd.spawn()?;
         let pid = child.id().unwrap_or(0);
         platform::register(pid);
@@ -144,7 +145,13 @@ impl Supervised {
             readers: vec![t1, t2],
             exit: None,
             torn_down: false,
+            containment,
         })
+    }
+
+    /// Whether the process-count limit refused one of its forks.
+    pub fn pids_limit_hit(&self) -> bool {
+        self.containment.pids_limit_hit()
     }
 
     pub fn pid(&self) -> u32 {
@@ -249,6 +256,9 @@ impl Supervised {
                 .await;
         }
         platform::unregister(self.pid);
+        // Whatever is left in the cgroup left the group too; killing it makes it an orphan of
+        // ours (subreaper), which the sweep then reaps and counts.
+        self.containment.kill_all();
         t.orphans_killed = platform::sweep_orphans();
         // The pipes close once every holder is dead; a reader still waiting after that is
         // stuck on a holder the grader could not see, and is abandoned rather than awaited.

@@ -40,13 +40,49 @@ pub fn become_subreaper() -> bool {
     }
 }
 
-/// Prepares `cmd` to start in a new process group with `limits` applied.
-pub(crate) fn configure(cmd: &mut tokio::process::Command, limits: Limits) {
+/// What holds a submission's processes besides its process group: a cgroup where the grader
+/// may make one (Linux, root).
+pub(crate) struct Containment {
+    #[cfg(target_os = "linux")]
+    cgroup: Option<super::cgroup::Cgroup>,
+}
+
+impl Containment {
+    /// Kills every process still in the cgroup; returns how many.
+    pub(crate) fn kill_all(&self) -> usize {
+        #[cfg(target_os = "linux")]
+        if let Some(c) = &self.cgroup {
+            return c.kill_all();
+        }
+        0
+    }
+
+    /// Whether the process-count limit refused a fork.
+    pub(crate) fn pids_limit_hit(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        if let Some(c) = &self.cgroup {
+            return c.pids_limit_hit();
+        }
+        false
+    }
+}
+
+/// Prepares `cmd` to start in a new process group (and cgroup, where possible) with `limits`.
+pub(crate) fn configure(cmd: &mut tokio::process::Command, limits: Limits) -> Containment {
     cmd.process_group(0);
+    #[cfg(target_os = "linux")]
+    let cgroup = super::cgroup::Cgroup::create();
+    #[cfg(target_os = "linux")]
+    let cgroup_fd = cgroup.as_ref().map(|c| c.procs_fd());
     // SAFETY: the closure runs between fork and exec; setrlimit is a plain system call that
     // allocates nothing and takes no locks.
     unsafe {
         cmd.pre_exec(move || {
+            // Join the cgroup first, so that nothing this process starts escapes it.
+            #[cfg(target_os = "linux")]
+            if let Some(fd) = cgroup_fd {
+                super::cgroup::join_from_child(fd);
+            }
             let set = |r: Resource, soft: Option<u64>, hard: Option<u64>| {
                 // A limit the OS refuses (already lower, or unsupported) is not fatal.
                 let _ = rustix::process::setrlimit(
@@ -75,6 +111,10 @@ pub(crate) fn configure(cmd: &mut tokio::process::Command, limits: Limits) {
             }
             Ok(())
         });
+    }
+    Containment {
+        #[cfg(target_os = "linux")]
+        cgroup,
     }
 }
 

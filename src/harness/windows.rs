@@ -13,9 +13,23 @@ pub(crate) fn register(_pid: u32) {}
 
 pub(crate) fn unregister(_pid: u32) {}
 
-pub(crate) fn configure(cmd: &mut tokio::process::Command, _limits: Limits) {
+/// Nothing beyond the process tree on Windows yet (a job object would go here).
+pub(crate) struct Containment;
+
+impl Containment {
+    pub(crate) fn kill_all(&self) -> usize {
+        0
+    }
+
+    pub(crate) fn pids_limit_hit(&self) -> bool {
+        false
+    }
+}
+
+pub(crate) fn configure(cmd: &mut tokio::process::Command, _limits: Limits) -> Containment {
     // CREATE_NEW_PROCESS_GROUP: Ctrl+C in the student's terminal does not reach the child twice.
     cmd.creation_flags(0x0000_0200);
+    Containment
 }
 
 fn taskkill(pid: u32) {

@@ -159,7 +159,12 @@ impl Lab01 {
                             "your program exited before it accepted any connection"
                         )
                     );
-                    if let Some(limit) = crate::harness::limit_exceeded(exit, &stderr, cx.lang) {
+                    if let Some(limit) = crate::harness::limit_exceeded(
+                        exit,
+                        &stderr,
+                        self.server.as_ref().is_some_and(Supervised::pids_limit_hit),
+                        cx.lang,
+                    ) {
                         msg = format!("{msg}: {limit}");
                     }
                     return self.output_failure(msg).into();
