@@ -117,27 +117,69 @@ impl Launch {
     }
 }
 
-/// `--python PATH`, else `python3`, else `python` on PATH.
+/// `--python PATH`, else the first of `python3`, `python` (and `py` on Windows) on PATH that
+/// really is a Python 3: a Windows Store stub or a Python 2 `python` is passed over, so the
+/// student reads "no Python found" rather than a confusing failure of their program.
+/// (`python3` on Unix is not run to check: it is Python 3 by name, and starting an interpreter
+/// costs as much as the rest of a lab01 run.)
 pub fn find_python(explicit: Option<&Path>) -> Result<PathBuf, SetupError> {
     if let Some(p) = explicit {
-        if p.is_file() {
-            return Ok(p.to_path_buf());
-        }
-        if let Some(found) = which(p.as_os_str()) {
-            return Ok(found);
-        }
-        return Err(SetupError::NoPython {
+        let found = if p.is_file() {
+            Some(p.to_path_buf())
+        } else {
+            which(p.as_os_str())
+        };
+        return found.ok_or_else(|| SetupError::NoPython {
             tried: p.display().to_string(),
         });
     }
-    for name in ["python3", "python"] {
-        if let Some(found) = which(name.as_ref()) {
+    let names: &[&str] = if cfg!(windows) {
+        &["python3", "python", "py"]
+    } else {
+        &["python3", "python"]
+    };
+    for name in names {
+        if let Some(found) = which(name.as_ref())
+            && ((cfg!(unix) && *name == "python3") || is_python3(&found))
+        {
             return Ok(found);
         }
     }
     Err(SetupError::NoPython {
-        tried: "python3, python".into(),
+        tried: names.join(", "),
     })
+}
+
+/// Runs `python -c ...` with a deadline: does it answer as a Python 3?
+fn is_python3(python: &Path) -> bool {
+    let child = std::process::Command::new(python)
+        .args(["-c", "import sys; print(sys.version_info[0])"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return false;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => {
+                let mut out = String::new();
+                if let Some(mut so) = child.stdout.take() {
+                    let _ = std::io::Read::read_to_string(&mut so, &mut out);
+                }
+                return out.trim() == "3";
+            }
+            Ok(Some(_)) | Err(_) => return false,
+            Ok(None) if std::time::Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
+        }
+    }
 }
 
 fn which(name: &std::ffi::OsStr) -> Option<PathBuf> {
@@ -158,4 +200,25 @@ fn which(name: &std::ffi::OsStr) -> Option<PathBuf> {
         }
     }
     None
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fake_or_old_python_is_not_taken_for_python3() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        for (name, body) in [
+            ("stub", "echo 'Python was not found'; exit 9009"),
+            ("py2", "echo 2"),
+        ] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+            assert!(!is_python3(&p), "{name}");
+        }
+        assert!(!is_python3(Path::new("/nonexistent/python")));
+    }
 }
