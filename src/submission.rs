@@ -18,6 +18,8 @@ pub struct Launch {
     pub command: Vec<OsString>,
     /// Where the command came from, for messages: `grade.toml` or the default.
     pub origin: String,
+    /// `--run-as UID:GID`: the user the program runs as (Unix, grader as root).
+    pub run_as: Option<(u32, u32)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,7 @@ impl Launch {
                     command: o.command.iter().map(OsString::from).collect(),
                     origin: "grade.toml".into(),
                     root,
+                    run_as: None,
                 });
             }
         }
@@ -89,11 +92,16 @@ impl Launch {
             command: vec![python.into_os_string(), lab.main_file.into()],
             origin: "default".into(),
             root,
+            run_as: None,
         })
     }
 
     /// A process spec for one run with `args` appended and `env` added.
     pub fn spec(&self, args: &[&str], env: Vec<(String, String)>, limits: Limits) -> Spec {
+        let limits = Limits {
+            run_as: self.run_as,
+            ..limits
+        };
         let mut env = env;
         // Python writes to a pipe in blocks unless told otherwise; students expect their
         // print() to show up at once, and the grader reads it live.

@@ -133,3 +133,18 @@ fn output_file_is_written_outside_the_submission_only() {
     assert_eq!(v["passed"], true);
     assert_nothing_left(sub.path());
 }
+
+#[test]
+fn run_as_root_or_nonsense_is_refused() {
+    for bad in ["0", "0:0", "nobody", "12:x"] {
+        run(grade().args([
+            "lab01",
+            "--submission",
+            "exercises/lab01_ip_port_http/solution",
+            "--run-as",
+            bad,
+        ]))
+        .code(2)
+        .stderr_has("--run-as");
+    }
+}

@@ -228,3 +228,87 @@ fn fork_bomb_hits_the_process_limit() {
         failed_with(&h, "starts", "did not accept connections");
     }
 }
+
+/// `--run-as`: the submission runs as another user and cannot read staff's hidden graders.
+#[test]
+fn hidden_graders_are_unreadable_to_a_submission_run_as_another_user() {
+    let system_python = std::path::Path::new("/usr/bin/python3");
+    if !is_root() || !system_python.exists() {
+        return skip("--run-as needs root and a system-wide /usr/bin/python3");
+    }
+    // Staff's copy of the graders, with a secret, readable by root only.
+    let graders = tempfile::Builder::new()
+        .prefix("netgrade-graders-")
+        .tempdir()
+        .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(graders.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let lab = graders.path().join("lab01");
+    std::fs::create_dir_all(lab.join("snapshots")).unwrap();
+    let secret = format!("# SECRET-{}", std::process::id());
+    let def = std::fs::read_to_string(root().join("graders/lab01/lab.toml")).unwrap();
+    std::fs::write(lab.join("lab.toml"), format!("{secret}\n{def}")).unwrap();
+    std::fs::copy(
+        root().join("graders/lab01/snapshots/body.txt"),
+        lab.join("snapshots/body.txt"),
+    )
+    .unwrap();
+    let sub = copy_submission(&root().join("tests/fixtures/hostile/reads_graders"));
+    make_world_readable(sub.path());
+
+    let grade_as = |run_as: Option<&str>| {
+        let mut cmd = grade();
+        cmd.args(["lab01", "--format", "json", "--graders"])
+            .arg(graders.path())
+            .arg("--python")
+            .arg(system_python)
+            .arg("--submission")
+            .arg(sub.path());
+        if let Some(ids) = run_as {
+            cmd.args(["--run-as", ids]);
+        }
+        let r = run(&mut cmd);
+        r.code(1);
+        let v = r.json();
+        check(&v, "starts")["output"]["stdout"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Control: as the grader's own user the fixture does read the secret.
+    assert!(
+        grade_as(None).contains(&secret),
+        "the fixture could not read it even as root"
+    );
+    let seen = grade_as(Some("65534:65534"));
+    assert!(
+        !seen.contains(&secret),
+        "the submission read the hidden graders: {seen}"
+    );
+    assert!(seen.contains("DENIED"), "{seen}");
+    assert_nothing_left(sub.path());
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+}
+
+fn make_world_readable(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path, m| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    mode(dir, 0o755);
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            make_world_readable(&e.path());
+        } else {
+            mode(&e.path(), 0o644);
+        }
+    }
+}

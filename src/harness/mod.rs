@@ -35,6 +35,9 @@ pub struct Limits {
     pub address_space_bytes: Option<u64>,
     /// Ignored by Linux for root, and counted per user across the system: off by default.
     pub processes: Option<u64>,
+    /// Unix: run as this user and group (the grader must be root), so the program cannot read
+    /// what the grader's user can (hidden graders) nor touch the grader's files.
+    pub run_as: Option<(u32, u32)>,
 }
 
 impl Limits {
@@ -47,6 +50,7 @@ impl Limits {
             open_files: Some(1024),
             address_space_bytes: Some(ADDRESS_SPACE_LIMIT),
             processes: None,
+            run_as: None,
         }
     }
 }
