@@ -155,3 +155,15 @@ fn human_report_snapshot() {
     r.code(1);
     insta::assert_snapshot!("lab02_human_fail_ko", redact(&r.stdout));
 }
+
+#[test]
+fn losing_the_resolver_order_fails_the_address_checks() {
+    let Some((r, v)) = hermetic("tests/fixtures/lab02/sorted_set") else {
+        return;
+    };
+    r.code(1);
+    let failed = ["localhost", "multiple_addresses"];
+    assert_eq!(statuses(&v), expect(&failed, &[]), "{r}");
+    let m = check(&v, "multiple_addresses")["message"].as_str().unwrap();
+    assert!(m.contains("order"), "{m}");
+}

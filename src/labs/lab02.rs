@@ -149,16 +149,35 @@ impl Lab02 {
         if f.timed_out() || f.exit != Some(crate::harness::Exit::Code(0)) {
             return ran_cleanly(f, cx, &[name]);
         }
-        let printed: HashSet<IpAddr> = parse(&f.stdout).ips.into_iter().collect();
+        let ips = parse(&f.stdout).ips;
+        let printed: HashSet<IpAddr> = ips.iter().copied().collect();
         let want: HashSet<IpAddr> = oracle.iter().copied().collect();
-        if printed == want {
-            return Verdict::pass();
-        }
-        let show = |v: &mut dyn Iterator<Item = &IpAddr>| {
-            let mut s: Vec<String> = v.map(|ip| format!("-> {ip}")).collect();
-            s.sort();
-            s.join("\n")
+        let expected = || {
+            let lines: Vec<String> = oracle.iter().map(|ip| format!("-> {ip}")).collect();
+            format!("[DNS] domain={name}\n{}", lines.join("\n"))
         };
+        if printed == want {
+            // Repeats are `no_duplicates`' business; here only the order of first appearances.
+            let mut firsts: Vec<IpAddr> = Vec::with_capacity(ips.len());
+            for ip in ips {
+                if !firsts.contains(&ip) {
+                    firsts.push(ip);
+                }
+            }
+            if firsts == oracle {
+                return Verdict::pass();
+            }
+            return Failure::new(format!(
+                "{name}: {}",
+                cx.t(
+                    "주소는 맞지만 리졸버가 준 순서가 아닙니다 (set() 은 순서를 잃습니다)",
+                    "the right addresses, but not in the order the resolver returned them (a set() loses the order)"
+                )
+            ))
+            .expected(expected())
+            .actual(shown(&f.stdout))
+            .into();
+        }
         let missing: Vec<String> = oracle
             .iter()
             .filter(|ip| !printed.contains(ip))
@@ -177,7 +196,7 @@ impl Lab02 {
             )
         };
         Failure::new(format!("{name}: {msg}"))
-            .expected(format!("[DNS] domain={name}\n{}", show(&mut oracle.iter())))
+            .expected(expected())
             .actual(shown(&f.stdout))
             .into()
     }
