@@ -181,33 +181,92 @@ pub(crate) fn sweep_orphans() -> usize {
     }
 }
 
-/// Children of `parent`, read from /proc (Linux).
+/// Children of `parent`.
 #[cfg(target_os = "linux")]
 fn children_of(parent: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
+    process_table()
+        .into_iter()
+        .filter(|&(_, ppid)| ppid == parent)
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// Every (pid, parent pid) on the machine: from /proc on Linux, from `ps` elsewhere (macOS).
+fn process_table() -> Vec<(i32, i32)> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut out = Vec::new();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return out;
+        };
+        for entry in dir.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // The command name may hold spaces and parentheses: fields start after the last ')'.
+            let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+                continue;
+            };
+            let mut fields = rest.split_whitespace();
+            let _state = fields.next();
+            if let Some(ppid) = fields.next().and_then(|p| p.parse::<i32>().ok()) {
+                out.push((pid, ppid));
+            }
+        }
+        out
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let Ok(out) = std::process::Command::new("ps")
+            .args(["-A", "-o", "pid=", "-o", "ppid="])
+            .stderr(std::process::Stdio::null())
+            .output()
         else {
-            continue;
+            return Vec::new();
         };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // The command name may hold spaces and parentheses: the fields start after the last ')'.
-        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-            continue;
-        };
-        let mut fields = rest.split_whitespace();
-        let _state = fields.next();
-        if fields.next().and_then(|p| p.parse::<i32>().ok()) == Some(parent) {
-            out.push(pid);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.split_whitespace().map(|x| x.parse::<i32>().ok());
+                Some((f.next()??, f.next()??))
+            })
+            .collect()
+    }
+}
+
+/// The descendants of `root` now (not `root` itself). Taken before teardown, so that those
+/// that left the process group (`setsid`) can be killed too where no subreaper brings them
+/// back (macOS), and while their parents still link them to `root`.
+pub(crate) fn descendants(root: u32) -> Vec<i32> {
+    let table = process_table();
+    let mut found = vec![root as i32];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        for &(pid, ppid) in &table {
+            if ppid == parent && !found.contains(&pid) {
+                found.push(pid);
+            }
+        }
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// SIGKILL to each of `pids`. (A pid could in theory be reused between the snapshot and
+/// this call; the window is the few milliseconds of teardown.)
+pub(crate) fn kill_pids(pids: &[i32]) {
+    for &pid in pids {
+        if let Some(p) = Pid::from_raw(pid) {
+            let _ = rustix::process::kill_process(p, Signal::KILL);
         }
     }
-    out
 }

@@ -48,6 +48,13 @@ pub(crate) fn kill_group(pid: u32) {
     taskkill(pid);
 }
 
+pub(crate) fn descendants(_root: u32) -> Vec<i32> {
+    // taskkill /T walks the tree itself.
+    Vec::new()
+}
+
+pub(crate) fn kill_pids(_pids: &[i32]) {}
+
 pub(crate) fn sweep_orphans() -> usize {
     0
 }
