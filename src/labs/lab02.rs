@@ -308,10 +308,7 @@ impl Lab02 {
             None => Verdict::pass(),
             Some(p) => Failure::new(format!("{missing}: {p}"))
                 .expected(expected)
-                .actual(text::escape_student(
-                    format!("{}{}", f.stdout, f.stderr).as_bytes(),
-                ))
-                .output(f.output.clone())
+                .actual(shown(&format!("{}{}", f.stdout, f.stderr)))
                 .into(),
         }
     }
@@ -346,7 +343,7 @@ impl Lab02 {
             None => Verdict::pass(),
             Some(p) => Failure::new(p)
                 .expected("usage: python dns_lookup.py NAME")
-                .actual(text::escape_student(all.as_bytes()))
+                .actual(shown(&all))
                 .into(),
         }
     }
