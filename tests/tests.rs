@@ -3,6 +3,7 @@
 mod util;
 
 mod cli;
+#[cfg(unix)]
 mod hostile;
 mod lab01;
 mod lab02;

@@ -132,6 +132,7 @@ impl Supervised {
         }
         let containment = platform::configure(&mut cmd, spec.limits);
         let mut child = cmd.spawn()?;
+        platform::attach(&containment, &child);
         let pid = child.id().unwrap_or(0);
         platform::register(pid);
         let (stdout, t1) = Capture::drain(child.stdout.take().expect("stdout is piped"));

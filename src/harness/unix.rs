@@ -67,6 +67,9 @@ impl Containment {
     }
 }
 
+/// Nothing to do after spawn on Unix: the child joined its cgroup itself, before exec.
+pub(crate) fn attach(_c: &Containment, _child: &tokio::process::Child) {}
+
 /// Prepares `cmd` to start in a new process group (and cgroup, where possible) with `limits`.
 pub(crate) fn configure(cmd: &mut tokio::process::Command, limits: Limits) -> Containment {
     cmd.process_group(0);
