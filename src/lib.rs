@@ -40,7 +40,8 @@
 //! 1. Add a variant to [`lab::LabId`] with its aliases, directory name, and student file(s).
 //! 2. Write `graders/labNN/lab.toml` (checks with ids, titles and hints in `ko` and `en`,
 //!    points, `needs`, `timeout_ms`) and its snapshots under `graders/labNN/snapshots/`.
-//! 3. Write the driver `src/labs/labNN.rs`: a struct implementing [`labs::LabDriver`], whose
+//! 3. Write the driver `src/labs/labNN.rs` (a folder `labNN/` once it needs helpers, such as
+//!    `lab01/banner.rs`, `lab03/output.rs`): a struct implementing [`labs::LabDriver`], whose
 //!    `CHECK_IDS` lists every id it implements (validation rejects a definition naming any
 //!    other; register it in [`labs::check_ids`]) and whose `run_check` returns a
 //!    [`report::Verdict`] for each. Register it in [`labs::driver_for`], and say in
