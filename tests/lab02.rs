@@ -167,3 +167,17 @@ fn losing_the_resolver_order_fails_the_address_checks() {
     let m = check(&v, "multiple_addresses")["message"].as_str().unwrap();
     assert!(m.contains("order"), "{m}");
 }
+
+/// Students and most CI runners are not root: hermetic mode then enters a user namespace
+/// first. Exercised here by dropping to an unprivileged user.
+#[test]
+fn hermetic_mode_works_for_an_unprivileged_user() {
+    let sub = copy_submission(&root().join("exercises/lab02_dns/solution"));
+    let args = ["lab02", "--format", "json", "--hermetic", "on"];
+    let Some(r) = grade_unprivileged(&args, sub.path()) else {
+        return;
+    };
+    r.code(0);
+    assert_eq!(statuses(&r.json()), expect(&[], &[]), "{r}");
+    assert_nothing_left(sub.path());
+}

@@ -160,3 +160,16 @@ fn ipv6_without_brackets_fails_tcp_line() {
     let m = check(&v, "tcp_line")["message"].as_str().unwrap();
     assert!(m.contains("brackets"), "{m}");
 }
+
+/// Port 80 and the fixture inside a user namespace, as a non-root student would have them.
+#[test]
+fn hermetic_mode_works_for_an_unprivileged_user() {
+    let sub = copy_submission(&root().join("exercises/lab03_client/solution"));
+    let args = ["lab03", "--format", "json", "--hermetic", "on"];
+    let Some(r) = grade_unprivileged(&args, sub.path()) else {
+        return;
+    };
+    r.code(0);
+    assert_eq!(statuses(&r.json()), expect(&[], &[]), "{r}");
+    assert_nothing_left(sub.path());
+}
