@@ -28,6 +28,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// The grader itself failed (a check ended in `error`): not the student's fault.
     pub const GRADER: i32 = 3;
+    /// Interrupted (Ctrl+C, SIGTERM) before the end; the submission's processes were stopped.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 const EXIT_HELP: &str = "\
@@ -36,6 +38,7 @@ Exit codes:
   1  a check failed
   2  usage or setup problem (unknown lab, the lab's file missing, no Python found)
   3  the grader itself failed (a check ended in error)
+  130  interrupted (Ctrl+C or SIGTERM); the program being graded was stopped
 
 Examples:
   grade lab01                          grade the lab in the current directory
@@ -188,6 +191,28 @@ pub fn main() -> i32 {
         report_peak_rss();
     }
     code
+}
+
+/// Resolves on Ctrl+C, or on SIGTERM where there is one.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// `UID` or `UID:GID` (numbers; the group defaults to the user's number).
@@ -409,13 +434,23 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
         graders: &source,
         only: args.only.clone(),
     };
-    let report = runner::run(&def, driver.as_mut(), cfg, &mut |event| {
+    let mut emit = |event: crate::report::Event<'_>| {
         let mut out = std::io::stdout().lock();
         // A closed pipe (`grade ... | head`) must not stop grading or skip the teardown of the
         // submission's processes: write errors are ignored, the exit code still tells.
         let _ = reporter.event(&event, &mut out).and_then(|_| out.flush());
-    })
-    .await;
+    };
+    // Ctrl+C (or a CI job cancelled with SIGTERM) must not leave the student's server running
+    // and holding its port: stop grading, tear down, then exit.
+    let finished = tokio::select! {
+        report = runner::run(&def, driver.as_mut(), cfg, &mut emit) => Some(report),
+        () = interrupted() => None,
+    };
+    let Some(report) = finished else {
+        driver.teardown(lang).await;
+        eprintln!("grade: interrupted; your program was stopped");
+        return exit::INTERRUPTED;
+    };
     // Written only now: the runner has torn down every process of the submission, so nothing
     // it started can race the grader for this file.
     if let Some(out) = &args.output {

@@ -312,3 +312,39 @@ fn make_world_readable(dir: &std::path::Path) {
         }
     }
 }
+
+/// Ctrl+C during grading stops the student's program too, instead of leaving it holding its
+/// port; `grade` exits 130.
+#[test]
+fn interrupting_grade_stops_the_submission() {
+    use std::io::BufRead;
+    let sub = copy_submission(&root().join("tests/fixtures/hostile/one_byte_per_second"));
+    let mut child = grade()
+        .args(["lab01", "--lang", "en", "--color", "never", "--submission"])
+        .arg(sub.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The report streams: once `starts` is reported, the server is up and grading goes on
+    // (the next check waits seconds on a server that answers one byte a second).
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let started = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains(" starts "));
+    assert!(started, "grade never reported `starts`");
+    assert!(
+        !processes_under(sub.path()).is_empty(),
+        "the server should be running now"
+    );
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130));
+    assert_nothing_left(sub.path());
+}
