@@ -3,6 +3,7 @@
 mod util;
 
 mod cli;
+mod fixtures_guard;
 #[cfg(unix)]
 mod hostile;
 mod lab01;
