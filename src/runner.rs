@@ -166,7 +166,7 @@ fn to_result(
         Verdict::Failed(f) => {
             r.status = Status::Failed;
             r.message = Some(f.message);
-            r.hint = Some(f.hint.unwrap_or_else(|| check.hint.get(lang).to_string()));
+            r.hint = Some(check.hint.get(lang).to_string());
             r.expected = f.expected;
             r.actual = f.actual;
             r.diff = f.diff;

@@ -77,6 +77,7 @@ fn hard_coded_output_fails_what_it_cannot_know() {
     r.code(1);
     for id in [
         "input_line",
+        "dns_section",
         "tcp_line",
         "body_preview",
         "status_codes",

@@ -108,7 +108,6 @@ pub struct Teardown {
 pub struct Supervised {
     child: Child,
     pid: u32,
-    spec: Spec,
     pub stdout: Capture,
     pub stderr: Capture,
     readers: Vec<JoinHandle<()>>,
@@ -119,7 +118,7 @@ pub struct Supervised {
 
 impl Supervised {
     /// Starts `spec` in its own process group, stdin closed, output captured.
-    pub fn spawn(spec: Spec) -> std::io::Result<Supervised> {
+    pub fn spawn(spec: &Spec) -> std::io::Result<Supervised> {
         let mut cmd = tokio::process::Command::new(&spec.program);
         cmd.args(&spec.args)
             .current_dir(&spec.cwd)
@@ -140,7 +139,6 @@ impl Supervised {
         Ok(Supervised {
             child,
             pid,
-            spec,
             stdout,
             stderr,
             readers: vec![t1, t2],
@@ -157,10 +155,6 @@ impl Supervised {
 
     pub fn pid(&self) -> u32 {
         self.pid
-    }
-
-    pub fn spec(&self) -> &Spec {
-        &self.spec
     }
 
     /// The exit, if the process has ended.
@@ -312,7 +306,7 @@ mod tests {
             env: vec![],
             limits: Limits::default(),
         };
-        let mut p = Supervised::spawn(spec).unwrap();
+        let mut p = Supervised::spawn(&spec).unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
         assert!(p.stdout.wait_for(deadline, |b| b.ends_with(b"\n")).await);
         let pid: i32 = String::from_utf8_lossy(&p.stdout.head())
@@ -342,7 +336,6 @@ pub struct Finished {
     pub stdout: String,
     pub stderr: String,
     pub output: StudentOutput,
-    pub duration: Duration,
 }
 
 impl Finished {
@@ -358,8 +351,7 @@ impl Finished {
 
 /// Starts `spec`, waits for it to end until `deadline`, tears it down either way (its whole
 /// process tree), and returns what it printed.
-pub async fn run_to_end(spec: Spec, deadline: Instant) -> std::io::Result<Finished> {
-    let t0 = Instant::now();
+pub async fn run_to_end(spec: &Spec, deadline: Instant) -> std::io::Result<Finished> {
     let mut p = Supervised::spawn(spec)?;
     let exit = p.wait_exit(deadline).await;
     p.shutdown(Duration::from_millis(200)).await;
@@ -368,6 +360,5 @@ pub async fn run_to_end(spec: Spec, deadline: Instant) -> std::io::Result<Finish
         stdout: String::from_utf8_lossy(&p.stdout.searchable()).into_owned(),
         stderr: String::from_utf8_lossy(&p.stderr.searchable()).into_owned(),
         output: p.output(15),
-        duration: t0.elapsed(),
     })
 }

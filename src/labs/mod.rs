@@ -121,7 +121,7 @@ pub async fn run_program(
 ) -> Result<Finished, Verdict> {
     let deadline = cx.deadline.min(Instant::now() + limit);
     let spec = launch.spec(args, vec![], Limits::for_budget(limit));
-    run_to_end(spec.clone(), deadline)
+    run_to_end(&spec, deadline)
         .await
         .map_err(|e| spawn_failure(cx.lang, &spec, launch, &e))
 }

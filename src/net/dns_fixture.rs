@@ -2,6 +2,8 @@
 //! 127.0.0.1:53 inside the grader's own network namespace, answering a zone whose names are
 //! fresh for every run (random labels from the seed), so nothing can be hard-coded:
 //!
+//! - `web`: a random 127.x.y.z and ::1, shaped like `localhost` but fresh every run, so that
+//!   not even the addresses can be printed in advance (lab03's main URL);
 //! - `multi`: two A records and one AAAA record (several addresses, IPv6 kept, duplicates);
 //! - `alias`: a CNAME to `multi`;
 //! - `fallback`: two loopback A records, the first of which refuses connections (lab03);
@@ -29,6 +31,8 @@ pub const DOMAIN: &str = "netgrade.test";
 /// The names and addresses of one run's zone.
 #[derive(Clone, Debug)]
 pub struct Zone {
+    pub web: String,
+    pub web_v4: Ipv4Addr,
     pub multi: String,
     pub alias: String,
     pub missing: String,
@@ -43,6 +47,8 @@ impl Zone {
     pub fn random(rng: &mut Rng) -> Zone {
         let label = |rng: &mut Rng, kind: &str| format!("{kind}-{}.{DOMAIN}", rng.token(8));
         Zone {
+            web: label(rng, "web"),
+            web_v4: rng.loopback_v4(),
             multi: label(rng, "multi"),
             alias: label(rng, "alias"),
             missing: label(rng, "missing"),
@@ -65,12 +71,16 @@ impl Zone {
              @ 60 IN SOA ns.{DOMAIN}. admin.{DOMAIN}. 1 3600 600 86400 60\n\
              @ 60 IN NS ns.{DOMAIN}.\n\
              ns 60 IN A 127.0.0.1\n\
+             {web}. 60 IN A {web_v4}\n\
+             {web}. 60 IN AAAA ::1\n\
              {m}. 60 IN A {a1}\n\
              {m}. 60 IN A {a2}\n\
              {m}. 60 IN AAAA {v6}\n\
              {alias}. 60 IN CNAME {m}.\n\
              {fb}. 60 IN A {f1}\n\
              {fb}. 60 IN A {f2}\n",
+            web = self.web,
+            web_v4 = self.web_v4,
             m = self.multi,
             v6 = self.multi_v6,
             alias = self.alias,

@@ -60,14 +60,13 @@ impl From<Failure> for Verdict {
 }
 
 /// Why a check failed: what was expected, what was seen, and the student's own output where
-/// it helps. The hint comes from the definition unless the check gives a more specific one.
+/// it helps. The hint comes from the check's definition.
 #[derive(Debug, Default)]
 pub struct Failure {
     pub message: String,
     pub expected: Option<String>,
     pub actual: Option<String>,
     pub diff: Option<String>,
-    pub hint: Option<String>,
     /// Escaped student output, shown in a labelled block.
     pub output: Option<StudentOutput>,
 }
@@ -98,11 +97,6 @@ impl Failure {
         self.expected = Some(expected);
         self.actual = Some(actual);
         self.diff = (!d.is_empty()).then_some(d);
-        self
-    }
-
-    pub fn hint(mut self, h: impl Into<String>) -> Failure {
-        self.hint = Some(h.into());
         self
     }
 

@@ -116,7 +116,7 @@ impl Lab01 {
             };
             self.given_port = port;
             let spec = self.spec(port, cx.deadline.saturating_duration_since(Instant::now()));
-            let mut server = match Supervised::spawn(spec.clone()) {
+            let mut server = match Supervised::spawn(&spec) {
                 Ok(s) => s,
                 Err(e) => return super::spawn_failure(cx.lang, &spec, &self.launch, &e),
             };

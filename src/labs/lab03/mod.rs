@@ -112,14 +112,16 @@ impl Lab03 {
         }
     }
 
-    /// The host the main URL names: `localhost` (127.0.0.1 and ::1, as in the seed) in
-    /// hermetic mode, where the grader owns the hosts file and every address; else 127.0.0.1,
-    /// so that nothing but loopback is ever involved.
-    fn host(&self) -> &'static str {
+    /// The host the main URL names. In hermetic mode a fixture name that is fresh every run and
+    /// resolves like the seed's `localhost` (a loopback IPv4 and ::1; the dual-stack server takes
+    /// both), so that not even the DNS section can be printed in advance; elsewhere 127.0.0.1,
+    /// so that nothing but loopback is involved.
+    async fn host(&mut self, cx: &CheckCx<'_>) -> Result<String, Verdict> {
         if self.hermetic.is_active() {
-            "localhost"
+            self.fixture(cx).await?;
+            Ok(self.zone.web.clone())
         } else {
-            "127.0.0.1"
+            Ok("127.0.0.1".to_string())
         }
     }
 
@@ -183,11 +185,9 @@ impl Lab03 {
     }
 
     async fn main_run(&mut self, cx: &CheckCx<'_>) -> Result<&ClientRun, Verdict> {
-        // In hermetic mode `localhost` resolves through the grader's own hosts file, bind-mounted
-        // when the namespaces were entered: no DNS involved.
         let port = self.main_port().await?;
-        let host = self.host();
-        self.run("main", host, Some(port), "/", cx).await
+        let host = self.host(cx).await?;
+        self.run("main", &host, Some(port), "/", cx).await
     }
 
     async fn runs(&mut self, cx: CheckCx<'_>) -> Verdict {
@@ -345,11 +345,14 @@ impl Lab03 {
             Ok(p) => p,
             Err(v) => return v,
         };
-        let host = self.host();
+        let host = match self.host(&cx).await {
+            Ok(h) => h,
+            Err(v) => return v,
+        };
         let missing = format!("/missing-{}", self.rng.token(6));
         let fail = format!("{}-x", self.config.fail_prefix.clone().unwrap_or_default());
         for (key, path, code) in [("not_found", missing, 404), ("server_error", fail, 500)] {
-            let r = match self.run(key, host, Some(port), &path, &cx).await {
+            let r = match self.run(key, &host, Some(port), &path, &cx).await {
                 Ok(r) => r,
                 Err(v) => return v,
             };
