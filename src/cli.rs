@@ -13,7 +13,7 @@ use crate::lab::LabId;
 use crate::labs::{self, Options};
 use crate::report::human::HumanReporter;
 use crate::report::json::JsonReporter;
-use crate::report::{Reporter, Status};
+use crate::report::Reporter;
 use crate::rng::Rng;
 use crate::runner::{self, RunConfig};
 use crate::submission::Launch;
@@ -259,8 +259,13 @@ fn usage(msg: impl std::fmt::Display) -> i32 {
     exit::USAGE
 }
 
-fn parse_lab(s: &str) -> Result<LabId, i32> {
-    LabId::parse(s).ok_or_else(|| usage(format!("unknown lab `{s}`; `grade list` shows the labs")))
+fn parse_lab(s: &str, lang: Lang) -> Result<LabId, i32> {
+    LabId::parse(s).ok_or_else(|| {
+        usage(match lang {
+            Lang::Ko => format!("`{s}`(이)라는 실습은 없습니다. grade list로 실습 목록을 볼 수 있습니다"),
+            Lang::En => format!("unknown lab `{s}`; `grade list` shows the labs"),
+        })
+    })
 }
 
 fn list() -> i32 {
@@ -302,7 +307,7 @@ fn enter_hermetic(cli: &Cli) -> Result<labs::Hermetic, i32> {
 }
 
 async fn reference(lab: &str, port: Option<u16>, args: &[String]) -> i32 {
-    let lab = match parse_lab(lab) {
+    let lab = match parse_lab(lab, Lang::detect()) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -347,8 +352,9 @@ async fn reference(lab: &str, port: Option<u16>, args: &[String]) -> i32 {
 }
 
 async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
+    let lang = args.lang.unwrap_or_else(Lang::detect);
     let lab_arg = args.lab.as_deref().unwrap_or_default();
-    let lab = match parse_lab(lab_arg) {
+    let lab = match parse_lab(lab_arg, lang) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -356,7 +362,6 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
     if !labs::is_implemented(lab) {
         return usage(format!("{lab} cannot be graded by this version yet"));
     }
-    let lang = args.lang.unwrap_or_else(Lang::detect);
     let source = match &args.graders {
         Some(dir) => GraderSource::Dir(dir.clone()),
         None => GraderSource::Embedded,
@@ -375,7 +380,7 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
         }
     };
     let file = source.describe(info.key, "lab.toml");
-    let def = match LabDef::parse(&text, &file, info.key, labs::check_ids(lab)) {
+    let def = match LabDef::parse(&text, &file, info.key, labs::check_specs(lab)) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("grade: invalid grader definition: {e}");
@@ -385,15 +390,15 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
     for id in &args.only {
         if !def.checks.iter().any(|c| &c.id == id) {
             let ids: Vec<&str> = def.checks.iter().map(|c| c.id.as_str()).collect();
-            return usage(format!(
-                "--only {id}: {lab} has no such check (checks: {})",
-                ids.join(", ")
-            ));
+            return usage(match lang {
+                Lang::Ko => format!("--only {id}: {lab}에는 그런 검사가 없습니다 (검사: {})", ids.join(", ")),
+                Lang::En => format!("--only {id}: {lab} has no such check (checks: {})", ids.join(", ")),
+            });
         }
     }
     let mut launch = match Launch::resolve(&args.submission, info, args.python.as_deref()) {
         Ok(l) => l,
-        Err(e) => return usage(e),
+        Err(e) => return usage(e.explain(lang)),
     };
     if let Some(ids) = args.run_as {
         if !cfg!(unix) || !is_root() {
@@ -462,13 +467,7 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
             return exit::GRADER;
         }
     }
-    if report.checks.iter().any(|c| c.status == Status::Error) {
-        exit::GRADER
-    } else if report.checks.iter().any(|c| c.status == Status::Failed) {
-        exit::FAILED
-    } else {
-        exit::PASSED
-    }
+    report.exit_code()
 }
 
 /// Prints the grader's own peak resident memory to stderr (Linux), for the memory promise's

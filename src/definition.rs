@@ -1,13 +1,16 @@
 //! A lab's grader definition, `graders/<lab>/lab.toml`: parsed strictly (an unknown key is an
 //! error that names the key and its line), then validated into [`LabDef`] before any student
-//! code runs: ids unique and known to the lab's driver, prerequisites declared before use,
-//! titles and hints present in both languages.
+//! code runs: ids unique and known to the lab's driver, prerequisites declared before use and
+//! at least those the driver's code relies on, titles and hints present in both languages,
+//! every hint key the code may choose defined, advisory checks worth no points.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::i18n::Lang;
+use crate::labs::spec::CheckSpec;
 
 /// Text in both languages.
 #[derive(Clone, Debug, Deserialize)]
@@ -44,6 +47,12 @@ struct RawCheck {
     #[serde(default)]
     needs: Vec<String>,
     timeout_ms: u64,
+    /// Advisory: when it does not hold it is a warning, never a failure.
+    #[serde(default)]
+    advisory: bool,
+    /// Hints chosen by what a failure observed, by key (`hints.one_address = { ko, en }`).
+    #[serde(default)]
+    hints: BTreeMap<String, Text>,
 }
 
 /// A validated lab definition.
@@ -65,6 +74,19 @@ pub struct CheckDef {
     /// Indices into [`LabDef::checks`], always of earlier checks.
     pub needs: Vec<usize>,
     pub timeout: Duration,
+    /// When it does not hold it is reported as a warning: never a failure, worth no points.
+    pub advisory: bool,
+    /// Hints a failure may name instead of `hint`, by key.
+    pub hints: BTreeMap<String, Text>,
+}
+
+impl CheckDef {
+    /// The hint for a failure that named `key` (the main hint when it named none).
+    pub fn hint_for(&self, key: Option<&str>, lang: Lang) -> &str {
+        key.and_then(|k| self.hints.get(k))
+            .unwrap_or(&self.hint)
+            .get(lang)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,12 +99,12 @@ pub enum DefinitionError {
 
 impl LabDef {
     /// Parses and validates `text` (read from `file`, named in errors) for `lab`, whose driver
-    /// implements the check ids in `known`.
+    /// implements the checks in `specs`.
     pub fn parse(
         text: &str,
         file: &str,
         lab: &str,
-        known: &[&str],
+        specs: &[CheckSpec],
     ) -> Result<LabDef, DefinitionError> {
         let raw: RawLab = toml::from_str(text).map_err(|e| DefinitionError::Parse {
             file: file.to_string(),
@@ -109,13 +131,14 @@ impl LabDef {
         }
         let mut checks: Vec<CheckDef> = Vec::with_capacity(raw.checks.len());
         for c in raw.checks {
-            if !known.contains(&c.id.as_str()) {
+            let Some(spec) = specs.iter().find(|s| s.id == c.id) else {
+                let known: Vec<&str> = specs.iter().map(|s| s.id).collect();
                 return Err(invalid(format!(
                     "check `{}` is not implemented by the {lab} driver (known: {})",
                     c.id,
                     known.join(", ")
                 )));
-            }
+            };
             if checks.iter().any(|d| d.id == c.id) {
                 return Err(invalid(format!("check `{}` is defined twice", c.id)));
             }
@@ -125,13 +148,41 @@ impl LabDef {
             if c.timeout_ms == 0 {
                 return Err(invalid(format!("check `{}`: timeout_ms must be > 0", c.id)));
             }
-            for (name, t) in [("title", &c.title), ("hint", &c.hint)] {
+            if c.advisory && c.points != 0.0 {
+                return Err(invalid(format!(
+                    "check `{}` is advisory: it cannot be worth points (a warning never costs any)",
+                    c.id
+                )));
+            }
+            let texts = [("title", &c.title), ("hint", &c.hint)]
+                .into_iter()
+                .chain(c.hints.values().map(|t| ("hints", t)));
+            for (name, t) in texts {
                 if t.ko.trim().is_empty() || t.en.trim().is_empty() {
                     return Err(invalid(format!(
                         "check `{}`: {name} needs both `ko` and `en`",
                         c.id
                     )));
                 }
+            }
+            if let Some(key) = c.hints.keys().find(|k| !spec.hints.contains(&k.as_str())) {
+                return Err(invalid(format!(
+                    "check `{}`: hint `{key}` is never chosen by the code (its hints: {})",
+                    c.id,
+                    spec.hints.join(", ")
+                )));
+            }
+            if let Some(key) = spec.hints.iter().find(|k| !c.hints.contains_key(**k)) {
+                return Err(invalid(format!(
+                    "check `{}`: hint `{key}` is missing (add hints.{key} = {{ ko = \"...\", en = \"...\" }})",
+                    c.id
+                )));
+            }
+            if let Some(n) = spec.needs.iter().find(|n| !c.needs.iter().any(|m| m == *n)) {
+                return Err(invalid(format!(
+                    "check `{}` must keep needs = [\"{n}\"]: its code cannot run without it",
+                    c.id
+                )));
             }
             let mut needs = Vec::with_capacity(c.needs.len());
             for n in &c.needs {
@@ -152,6 +203,8 @@ impl LabDef {
                 points: c.points,
                 needs,
                 timeout: Duration::from_millis(c.timeout_ms),
+                advisory: c.advisory,
+                hints: c.hints,
             });
         }
         Ok(LabDef {
@@ -182,35 +235,94 @@ timeout_ms = 100
 id = "body"
 title = { ko = "가", en = "a" }
 hint = { ko = "가", en = "a" }
+hints.short = { ko = "짧음", en = "short" }
 points = 2
 needs = ["starts"]
 timeout_ms = 100
+[[checks]]
+id = "tip"
+title = { ko = "가", en = "a" }
+hint = { ko = "가", en = "a" }
+points = 0
+advisory = true
+timeout_ms = 100
 "#;
 
+    const SPECS: &[CheckSpec] = &[
+        CheckSpec {
+            id: "starts",
+            needs: &[],
+            hints: &[],
+        },
+        CheckSpec {
+            id: "body",
+            needs: &["starts"],
+            hints: &["short"],
+        },
+        CheckSpec {
+            id: "tip",
+            needs: &[],
+            hints: &[],
+        },
+    ];
+
+    fn parse(text: &str) -> Result<LabDef, DefinitionError> {
+        LabDef::parse(text, "lab.toml", "lab01", SPECS)
+    }
+
     #[test]
-    fn valid_definition_resolves_needs() {
-        let d = LabDef::parse(OK, "lab.toml", "lab01", &["starts", "body"]).unwrap();
+    fn valid_definition_resolves_needs_hints_and_advisory() {
+        let d = parse(OK).unwrap();
         assert_eq!(d.checks[1].needs, vec![0]);
         assert_eq!(d.checks.iter().map(|c| c.points).sum::<f64>(), 3.0);
+        assert_eq!(d.checks[1].hint_for(Some("short"), Lang::En), "short");
+        assert_eq!(d.checks[1].hint_for(None, Lang::Ko), "가");
+        assert!(d.checks[2].advisory && !d.checks[1].advisory);
     }
 
     #[test]
     fn unknown_key_is_named_with_its_line() {
         let bad = OK.replace("points = 2", "points = 2\npionts = 3");
-        let e = LabDef::parse(&bad, "lab.toml", "lab01", &["starts", "body"]).unwrap_err();
-        let msg = e.to_string();
+        let msg = parse(&bad).unwrap_err().to_string();
         assert!(msg.contains("pionts"), "{msg}");
         assert!(msg.contains("line"), "{msg}");
     }
 
     #[test]
     fn needs_must_come_first_and_ids_must_be_known() {
-        let bad = OK.replace(r#"needs = ["starts"]"#, r#"needs = ["later"]"#);
-        let e = LabDef::parse(&bad, "f", "lab01", &["starts", "body"]).unwrap_err();
+        let bad = OK.replace(r#"needs = ["starts"]"#, r#"needs = ["starts", "later"]"#);
+        let e = parse(&bad).unwrap_err();
         assert!(e.to_string().contains("later"), "{e}");
-        let e = LabDef::parse(OK, "f", "lab01", &["starts"]).unwrap_err();
+        let e = LabDef::parse(OK, "f", "lab01", &SPECS[..1]).unwrap_err();
         assert!(e.to_string().contains("not implemented"), "{e}");
-        let e = LabDef::parse(OK, "f", "lab02", &["starts", "body"]).unwrap_err();
+        let e = LabDef::parse(OK, "f", "lab02", SPECS).unwrap_err();
         assert!(e.to_string().contains("expected `lab02`"), "{e}");
+    }
+
+    #[test]
+    fn a_copy_that_drops_a_prerequisite_the_code_needs_is_rejected() {
+        let bad = OK.replace(r#"needs = ["starts"]"#, "");
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("`body` must keep needs = [\"starts\"]"), "{e}");
+    }
+
+    #[test]
+    fn hint_keys_must_match_the_code() {
+        let missing = OK.replace("hints.short = { ko = \"짧음\", en = \"short\" }\n", "");
+        let e = parse(&missing).unwrap_err().to_string();
+        assert!(e.contains("hint `short` is missing"), "{e}");
+        let typo = OK.replace("hints.short", "hints.shrot");
+        let e = parse(&typo).unwrap_err().to_string();
+        assert!(e.contains("hint `shrot` is never chosen"), "{e}");
+        let half = OK.replace("en = \"short\"", "en = \" \"");
+        let e = parse(&half).unwrap_err().to_string();
+        assert!(e.contains("both `ko` and `en`"), "{e}");
+    }
+
+    #[test]
+    fn an_advisory_check_is_worth_no_points() {
+        let bad = OK.replace("points = 0\nadvisory", "points = 1\nadvisory");
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("advisory"), "{e}");
     }
 }

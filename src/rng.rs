@@ -14,6 +14,19 @@ impl Rng {
         Rng { state: seed }
     }
 
+    /// The stream called `name` of the run seeded with `seed`: each use of randomness (a
+    /// check, a fixture zone) draws from its own, so `--only`, skips and new checks never
+    /// change the values another one sees for the same seed.
+    pub fn named(seed: u64, name: &str) -> Rng {
+        // FNV-1a over the name, then one SplitMix64 step to spread it.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in name.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        let mut r = Rng::new(seed ^ h);
+        Rng::new(r.next_u64())
+    }
+
     /// A fresh seed for a run that was not given one.
     pub fn fresh_seed() -> u64 {
         use std::hash::{BuildHasher, RandomState};

@@ -11,7 +11,7 @@ use crate::definition::LabDef;
 use crate::graders::GraderSource;
 use crate::i18n::{Lang, Msg};
 use crate::labs::{CheckCx, LabDriver, Options};
-use crate::report::{CheckResult, Event, Report, Status, Verdict};
+use crate::report::{CheckResult, Event, FixFirst, Report, Status, Verdict};
 use crate::rng::Rng;
 
 pub struct RunConfig<'a> {
@@ -44,20 +44,25 @@ pub async fn run(
     });
     let selected = selection(def, &cfg.only);
     let budget_end = started + def.budget;
-    let mut rng = Rng::new(cfg.seed);
     let mut results: Vec<CheckResult> = Vec::with_capacity(def.checks.len());
+    // For each check skipped for a failed prerequisite: the failed check at the root of it.
+    let mut root_cause: Vec<Option<usize>> = Vec::with_capacity(def.checks.len());
     for (i, check) in def.checks.iter().enumerate() {
         let t0 = Instant::now();
-        // Each check draws from its own stream, so --only and skips don't shift the values
-        // other checks see for the same seed.
-        let mut check_rng = Rng::new(rng.next_u64() ^ (i as u64));
+        let mut check_rng = Rng::named(cfg.seed, &check.id);
         let blocked = check
             .needs
             .iter()
-            .find(|&&n| results[n].status != Status::Passed);
+            .find(|&&n| !results[n].status.satisfies_needs());
+        root_cause.push(blocked.and_then(|&n| match results[n].status {
+            Status::Failed => Some(n),
+            _ => root_cause[n],
+        }));
         let verdict = if !selected.contains(&i) {
-            Verdict::Skipped(
-                lang.pick("--only 로 선택되지 않음", "not selected with --only")
+            // Not asked for: like a check that cannot run here, it counts in neither the
+            // score nor the maximum.
+            Verdict::Unavailable(
+                lang.pick("--only로 고르지 않음", "not selected with --only")
                     .into(),
             )
         } else if let Some(&n) = blocked {
@@ -72,7 +77,7 @@ pub async fn run(
             Verdict::Skipped(format!(
                 "{} ({} s)",
                 lang.pick(
-                    "실습 전체 시간 제한을 다 썼습니다",
+                    "실습 전체 제한 시간을 다 썼습니다",
                     "the lab's time budget is used up"
                 ),
                 def.budget.as_secs()
@@ -88,15 +93,16 @@ pub async fn run(
                 lab: cfg.lab,
             };
             // A small margin past the check's own deadline: checks stop at their deadline
-            // themselves, this only catches one that forgot to.
+            // themselves (every wait in them has one), so running past it is the grader's bug,
+            // never the student's.
             let hard = deadline + Duration::from_millis(250);
             match tokio::time::timeout_at(hard, driver.run_check(&check.id, cx)).await {
                 Ok(v) => v,
-                Err(_) => Verdict::fail(format!(
+                Err(_) => Verdict::Error(format!(
                     "{} ({:.1} s)",
                     lang.pick(
-                        "제한 시간 안에 끝나지 않았습니다",
-                        "did not finish within its time limit"
+                        "검사가 자기 제한 시간을 넘겨 채점기가 멈췄습니다",
+                        "the check ran past its own time limit and the grader stopped it"
                     ),
                     (deadline - t0).as_secs_f64()
                 )),
@@ -122,11 +128,37 @@ pub async fn run(
         max_score: results.iter().map(|r| r.max_score).sum(),
         duration_ms: started.elapsed().as_millis() as u64,
         lang,
+        fix_first: fix_first(&root_cause).map(|(i, blocks)| FixFirst {
+            id: def.checks[i].id.clone(),
+            blocks,
+        }),
+        only: if cfg.only.is_empty() {
+            Vec::new()
+        } else {
+            let mut ids: Vec<usize> = selected.into_iter().collect();
+            ids.sort_unstable();
+            ids.into_iter().map(|i| def.checks[i].id.clone()).collect()
+        },
         checks: results,
         notices,
     };
     sink(Event::Finished(&report));
     report
+}
+
+/// The failed check that the most skipped checks wait on (the earliest on a tie), and how
+/// many: a crashed server is one thing to fix, not nine.
+fn fix_first(root_cause: &[Option<usize>]) -> Option<(usize, usize)> {
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    for &r in root_cause.iter().flatten() {
+        match counts.iter_mut().find(|(i, _)| *i == r) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((r, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(i, n)| (n, std::cmp::Reverse(i)))
 }
 
 /// Indices of the checks to run: all, or those named with their prerequisites.
@@ -164,9 +196,15 @@ fn to_result(
             r.message = note;
         }
         Verdict::Failed(f) => {
-            r.status = Status::Failed;
+            // An advisory check that does not hold warns: worth nothing either way (validation
+            // keeps its points at 0), never a failure.
+            r.status = if check.advisory {
+                Status::Warning
+            } else {
+                Status::Failed
+            };
             r.message = Some(f.message);
-            r.hint = Some(check.hint.get(lang).to_string());
+            r.hint = Some(check.hint_for(f.hint, lang).to_string());
             r.expected = f.expected;
             r.actual = f.actual;
             r.diff = f.diff;
@@ -194,6 +232,8 @@ mod tests {
     use super::*;
     use crate::i18n::Lang;
     use crate::labs::BoxFuture;
+    use crate::labs::spec::CheckSpec;
+    use crate::report::Failure;
 
     /// A driver whose checks return scripted verdicts, to test the runner alone.
     struct Scripted;
@@ -203,9 +243,11 @@ mod tests {
             Box::pin(async move {
                 match id {
                     "a" => Verdict::pass(),
-                    "b" => Verdict::fail("b is wrong"),
+                    "b" => Failure::new("b is wrong").hint("other").into(),
                     "d" => Verdict::Error("machine broke".into()),
                     "e" => Verdict::Unavailable("no namespaces here".into()),
+                    "w" => Verdict::fail("not quite"),
+                    "slow" => std::future::pending().await,
                     _ => Verdict::pass(),
                 }
             })
@@ -215,21 +257,40 @@ mod tests {
         }
     }
 
+    const IDS: [&str; 8] = ["a", "b", "c", "d", "e", "w", "x", "slow"];
+
+    fn specs() -> Vec<CheckSpec> {
+        IDS.iter()
+            .map(|id| CheckSpec {
+                id,
+                needs: &[],
+                hints: if *id == "b" { &["other"] } else { &[] },
+            })
+            .collect()
+    }
+
+    /// a; b needs a; c needs b; d needs a; e; w (advisory) needs a; x needs w; slow.
     fn def() -> LabDef {
-        let check = |id: &str, needs: &str| {
+        let check = |id: &str, needs: &str, extra: &str| {
             format!(
-                "[[checks]]\nid = \"{id}\"\ntitle = {{ ko = \"{id}\", en = \"{id}\" }}\nhint = {{ ko = \"h\", en = \"h\" }}\npoints = 1\nneeds = [{needs}]\ntimeout_ms = 1000\n"
+                "[[checks]]\nid = \"{id}\"\ntitle = {{ ko = \"{id}\", en = \"{id}\" }}\nhint = {{ ko = \"h\", en = \"h\" }}\nneeds = [{needs}]\ntimeout_ms = 1000\n{extra}\n"
             )
         };
+        let text = [
+            check("a", "", "points = 1"),
+            check("b", "\"a\"", "points = 1\nhints.other = { ko = \"o\", en = \"o\" }"),
+            check("c", "\"b\"", "points = 1"),
+            check("d", "\"a\"", "points = 1"),
+            check("e", "", "points = 1"),
+            check("w", "\"a\"", "points = 0\nadvisory = true"),
+            check("x", "\"w\"", "points = 1"),
+            check("slow", "", "points = 1"),
+        ]
+        .concat();
         let text = format!(
-            "schema = 1\nlab = \"lab01\"\ntitle = {{ ko = \"t\", en = \"t\" }}\nbudget_ms = 10000\n{}{}{}{}{}",
-            check("a", ""),
-            check("b", "\"a\""),
-            check("c", "\"b\""),
-            check("d", "\"a\""),
-            check("e", ""),
+            "schema = 1\nlab = \"lab01\"\ntitle = {{ ko = \"t\", en = \"t\" }}\nbudget_ms = 10000\n{text}"
         );
-        LabDef::parse(&text, "t", "lab01", &["a", "b", "c", "d", "e"]).unwrap()
+        LabDef::parse(&text, "t", "lab01", &specs()).unwrap()
     }
 
     async fn run_scripted(only: Vec<String>) -> Report {
@@ -246,39 +307,83 @@ mod tests {
         };
         let mut events = 0;
         let r = run(&def(), &mut Scripted, cfg, &mut |_| events += 1).await;
-        assert_eq!(events, 7, "started + 5 checks + finished");
+        assert_eq!(events, 10, "started + 8 checks + finished");
         r
     }
 
-    #[tokio::test]
+    fn status(r: &Report) -> Vec<(&str, Status)> {
+        r.checks.iter().map(|c| (c.id.as_str(), c.status)).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn failed_prerequisite_skips_dependents_and_keeps_outcomes_apart() {
         let r = run_scripted(vec![]).await;
-        let st: Vec<Status> = r.checks.iter().map(|c| c.status).collect();
+        use Status::*;
         assert_eq!(
-            st,
+            status(&r),
             [
-                Status::Passed,
-                Status::Failed,
-                Status::Skipped,
-                Status::Error,
-                Status::Skipped
+                ("a", Passed),
+                ("b", Failed),
+                ("c", Skipped),
+                ("d", Error),
+                ("e", Skipped),
+                ("w", Warning),
+                ("x", Passed),
+                ("slow", Error),
             ]
         );
         assert!(r.checks[2].message.as_deref().unwrap().contains("`b`"));
-        assert_eq!(r.checks[1].hint.as_deref(), Some("h"));
-        assert_eq!(r.score, 1.0);
+        // The hint the failure chose by what it saw.
+        assert_eq!(r.checks[1].hint.as_deref(), Some("o"));
         // A check skipped for a failed prerequisite still counts; one unavailable here does not.
         assert_eq!(r.checks[2].max_score, 1.0);
         assert_eq!(r.checks[4].max_score, 0.0);
-        assert_eq!(r.max_score, 4.0);
+        assert_eq!(r.score, 2.0);
+        assert_eq!(r.max_score, 6.0);
         assert!(!r.passed);
+        let fix = r.fix_first.as_ref().unwrap();
+        assert_eq!((fix.id.as_str(), fix.blocks), ("b", 1));
+        // Running past its own deadline is the grader's bug, and the message names the limit.
+        let slow = r.checks[7].message.as_deref().unwrap();
+        assert!(slow.contains("1.0 s"), "{slow}");
     }
 
     #[tokio::test]
-    async fn only_runs_the_named_check_and_its_prerequisites() {
+    async fn an_advisory_check_warns_with_its_hint_and_never_fails_the_run() {
+        let r = run_scripted(vec!["x".into()]).await;
+        let w = &r.checks[5];
+        assert_eq!((w.status, w.score, w.max_score), (Status::Warning, 0.0, 0.0));
+        assert_eq!(w.hint.as_deref(), Some("h"));
+        // A warning satisfies what needs it, and alone it does not fail the run.
+        assert_eq!(r.checks[6].status, Status::Passed);
+        assert!(r.passed);
+        assert_eq!(r.exit_code(), crate::cli::exit::PASSED);
+        assert!(r.fix_first.is_none());
+    }
+
+    #[tokio::test]
+    async fn only_runs_the_named_check_and_its_prerequisites_and_scores_only_them() {
         let r = run_scripted(vec!["d".into()]).await;
         assert_eq!(r.checks[0].status, Status::Passed);
         assert_eq!(r.checks[1].status, Status::Skipped);
         assert_eq!(r.checks[3].status, Status::Error);
+        // Not selected: counted in neither the score nor the maximum.
+        assert_eq!((r.score, r.max_score), (1.0, 2.0));
+        assert_eq!(r.only, ["a", "d"], "asked for and what it needs");
+    }
+
+    #[test]
+    fn named_streams_do_not_depend_on_other_checks() {
+        let mut a = Rng::named(7, "body");
+        let mut b = Rng::named(7, "body");
+        assert_eq!(a.next_u64(), b.next_u64());
+        assert_ne!(
+            Rng::named(7, "body").next_u64(),
+            Rng::named(7, "client_ip").next_u64()
+        );
+        assert_ne!(
+            Rng::named(7, "body").next_u64(),
+            Rng::named(8, "body").next_u64()
+        );
     }
 }

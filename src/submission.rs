@@ -34,6 +34,39 @@ pub enum SetupError {
     NoPython { tried: String },
     #[error("{file}: {message}")]
     BadGradeToml { file: String, message: String },
+    #[error(
+        "{file}: [{lab}] command: `{program}` was not found (neither a file in the submission nor a program on PATH); fix the command in grade.toml"
+    )]
+    CommandNotFound {
+        file: String,
+        lab: String,
+        program: String,
+    },
+}
+
+impl SetupError {
+    /// The message in the student's language (the English one is `Display`).
+    pub fn explain(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::Lang;
+        match (lang, self) {
+            (Lang::En, e) => e.to_string(),
+            (Lang::Ko, SetupError::NoSubmission(dir)) => {
+                format!("제출 폴더 {dir}이(가) 없습니다")
+            }
+            (Lang::Ko, SetupError::MissingFile { path, root }) => format!(
+                "제출물({root})에서 {path} 파일을 찾을 수 없습니다. 저장소의 최상위 폴더에서 grade를 실행하거나 --submission DIR로 폴더를 알려 주세요"
+            ),
+            (Lang::Ko, SetupError::NoPython { tried }) => format!(
+                "파이썬 인터프리터를 찾지 못했습니다 (찾아본 것: {tried}). Python 3을 설치하거나 --python PATH로 알려 주세요"
+            ),
+            (Lang::Ko, SetupError::BadGradeToml { file, message }) => {
+                format!("{file}을(를) 읽을 수 없습니다: {message}")
+            }
+            (Lang::Ko, SetupError::CommandNotFound { file, lab, program }) => format!(
+                "{file}: [{lab}] command의 `{program}`을(를) 찾을 수 없습니다 (제출 폴더의 파일도, PATH에 있는 프로그램도 아닙니다). grade.toml의 명령을 고쳐 주세요"
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +103,21 @@ impl Launch {
                     return Err(SetupError::BadGradeToml {
                         file,
                         message: format!("[{}] command is empty", lab.key),
+                    });
+                }
+                // A command that cannot start is a setup problem to fix in grade.toml, found
+                // before anything runs, not a check the student's program failed.
+                let program = Path::new(&o.command[0]);
+                let found = if program.components().count() > 1 || program.is_absolute() {
+                    root.join(program).is_file()
+                } else {
+                    root.join(program).is_file() || which(program.as_os_str()).is_some()
+                };
+                if !found {
+                    return Err(SetupError::CommandNotFound {
+                        file,
+                        lab: lab.key.to_string(),
+                        program: o.command[0].clone(),
                     });
                 }
                 return Ok(Launch {

@@ -30,9 +30,13 @@ pub fn resolver_files() -> Vec<FileOverride> {
             target: "/etc/resolv.conf",
             contents: "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n".into(),
         },
+        // No `localhost` here: the DNS fixture serves it (see `net::dns_fixture`), because
+        // a hosts file that lists it for both 127.0.0.1 and ::1 makes glibc's
+        // gethostbyname_ex("localhost") return 127.0.0.1 twice.
         FileOverride {
             target: "/etc/hosts",
-            contents: "127.0.0.1 localhost\n::1 localhost\n".into(),
+            contents: "# netgrade hermetic mode: names come from the grader's DNS fixture\n"
+                .into(),
         },
         FileOverride {
             target: "/etc/nsswitch.conf",

@@ -344,10 +344,28 @@ impl Finished {
     }
 
     pub fn has_traceback(&self) -> bool {
-        self.stderr.contains("Traceback (most recent call last)")
-            || self.stdout.contains("Traceback (most recent call last)")
+        self.stderr.contains(TRACEBACK) || self.stdout.contains(TRACEBACK)
+    }
+
+    /// The exception a traceback ended with (`ConnectionRefusedError: [Errno 111] ...`),
+    /// escaped and clipped: what a student most needs to read first.
+    pub fn exception(&self) -> Option<String> {
+        let text = [&self.stderr, &self.stdout]
+            .into_iter()
+            .find(|t| t.contains(TRACEBACK))?;
+        let after = &text[text.rfind(TRACEBACK)?..];
+        let line = after
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty() && !l.starts_with(' '))
+            .last()?;
+        Some(crate::text::clip_default(&crate::text::escape_student(
+            line.trim().as_bytes(),
+        )))
     }
 }
+
+const TRACEBACK: &str = "Traceback (most recent call last)";
 
 /// Starts `spec`, waits for it to end until `deadline`, tears it down either way (its whole
 /// process tree), and returns what it printed.

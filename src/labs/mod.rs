@@ -1,6 +1,8 @@
 //! One driver per lab. A driver owns the lab's state across checks (the running server, the
 //! responses already fetched) and runs one check at a time when the runner asks.
 
+#[macro_use]
+pub mod spec;
 pub mod lab01;
 pub mod lab02;
 pub mod lab03;
@@ -153,18 +155,19 @@ pub async fn ensure_fixture(
     Ok(())
 }
 
-/// The check ids a lab's driver implements (validation uses them before anything runs).
-pub fn check_ids(lab: LabId) -> &'static [&'static str] {
+/// The checks a lab's driver implements, with the prerequisites and hint keys its code relies
+/// on (validation holds `lab.toml` against them before anything runs).
+pub fn check_specs(lab: LabId) -> &'static [spec::CheckSpec] {
     match lab {
-        LabId::Lab01 => lab01::CHECK_IDS,
-        LabId::Lab02 => lab02::CHECK_IDS,
-        LabId::Lab03 => lab03::CHECK_IDS,
+        LabId::Lab01 => lab01::CHECKS,
+        LabId::Lab02 => lab02::CHECKS,
+        LabId::Lab03 => lab03::CHECKS,
     }
 }
 
 /// Whether the lab can be graded by this build.
 pub fn is_implemented(lab: LabId) -> bool {
-    !check_ids(lab).is_empty()
+    !check_specs(lab).is_empty()
 }
 
 /// The driver for `lab`, grading the program `launch` starts.

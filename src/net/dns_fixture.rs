@@ -6,8 +6,17 @@
 //!   not even the addresses can be printed in advance (lab03's main URL);
 //! - `multi`: two A records and one AAAA record (several addresses, IPv6 kept, duplicates);
 //! - `alias`: a CNAME to `multi`;
-//! - `fallback`: two loopback A records, the first of which refuses connections (lab03);
+//! - `fallback`: four loopback A records, only one of which serves (lab03): the driver picks
+//!   one that is neither the resolver's first nor the first or last in sorted order (the
+//!   octets are all three digits long, so sorting as text and as numbers agree), so that no
+//!   shortcut (first address only, sorted, reversed) reaches it by luck;
 //! - any other name under the fixture domain: NXDOMAIN.
+//!
+//! It also serves `localhost` (127.0.0.1 and ::1), which hermetic mode's hosts file leaves
+//! out: with `localhost` on both a 127.0.0.1 and a ::1 line of a hosts file, glibc's
+//! `gethostbyname_ex("localhost")` returns 127.0.0.1 twice (it maps ::1 to 127.0.0.1 for
+//! IPv4 look-ups), and a correct program would fail `no_duplicates`. From DNS, every common
+//! call gives each address once, and `getaddrinfo` still gives both.
 //!
 //! The addresses of `multi` are documentation ranges (TEST-NET-2/3, 2001:db8::/32): printed,
 //! never contacted, and unroutable from inside the namespace anyway.
@@ -39,8 +48,8 @@ pub struct Zone {
     pub fallback: String,
     pub multi_v4: [Ipv4Addr; 2],
     pub multi_v6: Ipv6Addr,
-    /// `fallback`'s addresses in zone order: the first refuses, the second serves.
-    pub fallback_v4: [Ipv4Addr; 2],
+    /// `fallback`'s addresses in zone order; the lab03 driver chooses which one serves.
+    pub fallback_v4: [Ipv4Addr; 4],
 }
 
 impl Zone {
@@ -58,14 +67,18 @@ impl Zone {
                 Ipv4Addr::new(198, 51, 100, rng.range(1, 254) as u8),
             ],
             multi_v6: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, rng.range(1, 0xfffe) as u16),
-            fallback_v4: [Ipv4Addr::new(127, 0, 0, 3), Ipv4Addr::new(127, 0, 0, 2)],
+            fallback_v4: fallback_addresses(rng),
         }
     }
 
     /// The zone in zone-file syntax.
     pub fn text(&self) -> String {
         let [a1, a2] = self.multi_v4;
-        let [f1, f2] = self.fallback_v4;
+        let fallback: String = self
+            .fallback_v4
+            .iter()
+            .map(|ip| format!("{}. 60 IN A {ip}\n", self.fallback))
+            .collect();
         format!(
             "$ORIGIN {DOMAIN}.\n\
              @ 60 IN SOA ns.{DOMAIN}. admin.{DOMAIN}. 1 3600 600 86400 60\n\
@@ -77,16 +90,35 @@ impl Zone {
              {m}. 60 IN A {a2}\n\
              {m}. 60 IN AAAA {v6}\n\
              {alias}. 60 IN CNAME {m}.\n\
-             {fb}. 60 IN A {f1}\n\
-             {fb}. 60 IN A {f2}\n",
+             {fallback}",
             web = self.web,
             web_v4 = self.web_v4,
             m = self.multi,
             v6 = self.multi_v6,
             alias = self.alias,
-            fb = self.fallback,
         )
     }
+}
+
+/// The `localhost.` zone: what a hosts file would say, once each.
+const LOCALHOST_ZONE: &str = "$ORIGIN localhost.\n\
+    @ 60 IN SOA @ admin 1 3600 600 86400 60\n\
+    @ 60 IN NS @\n\
+    @ 60 IN A 127.0.0.1\n\
+    @ 60 IN AAAA ::1\n";
+
+/// Four distinct loopback addresses whose octets all have three digits (100-254), so that
+/// sorting them as text or as numbers gives the same order.
+fn fallback_addresses(rng: &mut Rng) -> [Ipv4Addr; 4] {
+    let mut out: Vec<Ipv4Addr> = Vec::with_capacity(4);
+    while out.len() < 4 {
+        let mut octet = || rng.range(100, 254) as u8;
+        let ip = Ipv4Addr::new(127, octet(), octet(), octet());
+        if !out.contains(&ip) {
+            out.push(ip);
+        }
+    }
+    [out[0], out[1], out[2], out[3]]
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,11 +138,11 @@ pub struct DnsFixture {
     _server: Server<Catalog>,
 }
 
-/// Serves `zone` on `addr` over UDP and TCP.
-pub async fn serve(zone: &Zone, addr: SocketAddr) -> Result<DnsFixture, FixtureError> {
-    let origin = hickory_server::proto::rr::Name::from_ascii(format!("{DOMAIN}."))
+/// Adds the zone `text` (origin `origin`) to `catalog`.
+fn add_zone(catalog: &mut Catalog, origin: &str, text: String) -> Result<(), FixtureError> {
+    let origin = hickory_server::proto::rr::Name::from_ascii(origin)
         .map_err(|e| FixtureError::Zone(e.to_string()))?;
-    let (origin, records) = Parser::new(zone.text(), None, Some(origin))
+    let (origin, records) = Parser::new(text, None, Some(origin))
         .parse()
         .map_err(|e| FixtureError::Zone(e.to_string()))?;
     let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
@@ -120,8 +152,15 @@ pub async fn serve(zone: &Zone, addr: SocketAddr) -> Result<DnsFixture, FixtureE
         AxfrPolicy::Deny,
     )
     .map_err(FixtureError::Zone)?;
-    let mut catalog = Catalog::new();
     catalog.upsert(LowerName::new(&origin), vec![Arc::new(handler)]);
+    Ok(())
+}
+
+/// Serves `zone` (and `localhost`) on `addr` over UDP and TCP.
+pub async fn serve(zone: &Zone, addr: SocketAddr) -> Result<DnsFixture, FixtureError> {
+    let mut catalog = Catalog::new();
+    add_zone(&mut catalog, &format!("{DOMAIN}."), zone.text())?;
+    add_zone(&mut catalog, "localhost.", LOCALHOST_ZONE.to_string())?;
     let mut server = Server::new(catalog);
     let bind = |source| FixtureError::Bind { addr, source };
     server.register_socket(tokio::net::UdpSocket::bind(addr).await.map_err(bind)?);

@@ -37,8 +37,9 @@ impl HumanReporter {
         let (mark, style) = match c.status {
             Status::Passed => ("✓", AnsiColor::Green.on_default()),
             Status::Failed => ("✗", AnsiColor::Red.on_default()),
-            Status::Skipped => ("-", AnsiColor::Yellow.on_default()),
+            Status::Skipped => ("-", Style::new().dimmed()),
             Status::Error => ("!", AnsiColor::Magenta.on_default().bold()),
+            Status::Warning => ("⚠", AnsiColor::Yellow.on_default().bold()),
         };
         let points = if c.max_score == 0.0 && c.status == Status::Skipped {
             "-".to_string()
@@ -75,9 +76,15 @@ impl HumanReporter {
                 }
                 writeln!(out, "{pad}({})", self.lang.msg(Msg::GraderFault))?;
             }
-            Status::Failed => {
+            // A warning reads like a failure (what was seen, the hint), labelled as advice.
+            Status::Failed | Status::Warning => {
                 if let Some(m) = &c.message {
-                    writeln!(out, "{pad}{}", self.paint(Style::new().bold(), m))?;
+                    let m = if c.status == Status::Warning {
+                        format!("{}: {m}", self.lang.msg(Msg::Warning))
+                    } else {
+                        m.clone()
+                    };
+                    writeln!(out, "{pad}{}", self.paint(Style::new().bold(), &m))?;
                 }
                 // A diff says everything expected/actual would, more clearly.
                 if let Some(d) = &c.diff {
@@ -164,25 +171,47 @@ impl Reporter for HumanReporter {
                 for n in &r.notices {
                     writeln!(out, "  ! {n}")?;
                 }
+                if !r.only.is_empty() {
+                    let run = r.only.len();
+                    let total = r.checks.len();
+                    let line = match l {
+                        Lang::Ko => format!("--only: 검사 {total}개 중 {run}개만 실행했습니다. 실행하지 않은 검사는 점수에도 만점에도 넣지 않았습니다."),
+                        Lang::En => format!("--only: {run} of {total} checks were run; the others count in neither the score nor the maximum."),
+                    };
+                    writeln!(out, "  {line}")?;
+                }
+                if let Some(fix) = &r.fix_first
+                    && let Some(c) = r.checks.iter().find(|c| c.id == fix.id)
+                {
+                    let (id, waiting) = (&fix.id, fix.blocks);
+                    let line = match l {
+                        Lang::Ko => format!("먼저 고칠 것: {id} ({}). 이 검사를 통과해야 나머지 검사 {waiting}개를 채점할 수 있습니다.", c.title),
+                        Lang::En => format!("Fix first: {id} ({}): {waiting} other checks can be graded only once it passes.", c.title),
+                    };
+                    writeln!(out, "{}", self.paint(Style::new().bold(), &line))?;
+                }
                 let verdict = if r.passed {
-                    self.paint(AnsiColor::Green.on_default().bold(), "PASS")
+                    self.paint(AnsiColor::Green.on_default().bold(), l.msg(Msg::Pass))
                 } else {
-                    self.paint(AnsiColor::Red.on_default().bold(), "FAIL")
+                    self.paint(AnsiColor::Red.on_default().bold(), l.msg(Msg::Fail))
                 };
+                let mut counts = vec![
+                    format!("{} {}", l.msg(Msg::Passed), r.count(Status::Passed)),
+                    format!("{} {}", l.msg(Msg::Failed), r.count(Status::Failed)),
+                ];
+                // Only when there are any: most runs have no warning, and a zero reads as noise.
+                if r.count(Status::Warning) > 0 {
+                    counts.push(format!("{} {}", l.msg(Msg::Warning), r.count(Status::Warning)));
+                }
+                counts.push(format!("{} {}", l.msg(Msg::Skipped), r.count(Status::Skipped)));
+                counts.push(format!("{} {}", l.msg(Msg::Error), r.count(Status::Error)));
                 writeln!(
                     out,
-                    "{verdict} {} {}/{} · {} {} · {} {} · {} {} · {} {} · {}",
+                    "{verdict} {} {}/{} · {} · {}",
                     l.msg(Msg::Score),
                     fmt_points(r.score),
                     fmt_points(r.max_score),
-                    l.msg(Msg::Passed),
-                    r.count(Status::Passed),
-                    l.msg(Msg::Failed),
-                    r.count(Status::Failed),
-                    l.msg(Msg::Skipped),
-                    r.count(Status::Skipped),
-                    l.msg(Msg::Error),
-                    r.count(Status::Error),
+                    counts.join(" · "),
                     fmt_ms(r.duration_ms),
                 )?;
                 writeln!(

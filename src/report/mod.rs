@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::i18n::Lang;
 use crate::text::clip_default;
 
-/// The four outcomes, kept apart: a student is blamed only for `Failed`.
+/// The five outcomes, kept apart: a student is blamed only for `Failed`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -20,6 +20,20 @@ pub enum Status {
     Skipped,
     /// The grader or the machine failed; never the student's fault.
     Error,
+    /// An advisory check did not hold: shown with its hint, never a failure, worth no points.
+    /// Only the runner makes warnings (from an advisory check's failure); a graded check
+    /// cannot report one itself.
+    Warning,
+}
+
+impl Status {
+    /// Whether checks that need this one may run: a warning is a pass with a message.
+    pub fn satisfies_needs(self) -> bool {
+        match self {
+            Status::Passed | Status::Warning => true,
+            Status::Failed | Status::Skipped | Status::Error => false,
+        }
+    }
 }
 
 /// What a check returns to the runner.
@@ -69,6 +83,9 @@ pub struct Failure {
     pub diff: Option<String>,
     /// Escaped student output, shown in a labelled block.
     pub output: Option<StudentOutput>,
+    /// The hint chosen by what was observed (a key of the check's `hints` in `lab.toml`,
+    /// declared in the driver's check spec); `None` for the check's main hint.
+    pub hint: Option<&'static str>,
 }
 
 impl Failure {
@@ -102,6 +119,12 @@ impl Failure {
 
     pub fn output(mut self, o: StudentOutput) -> Failure {
         self.output = Some(o);
+        self
+    }
+
+    /// Chooses the hint `key` (declared in the driver's check spec) over the main one.
+    pub fn hint(mut self, key: &'static str) -> Failure {
+        self.hint = Some(key);
         self
     }
 }
@@ -181,11 +204,36 @@ pub struct Report {
     /// Things the grader noticed outside any one check (a leftover process, a port still held).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<String>,
+    /// `--only`: the checks run (those asked for and what they need). The others were not
+    /// run and count in neither `score` nor `max_score`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub only: Vec<String>,
+    /// The failed check that the most skipped checks wait on: what to fix first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_first: Option<FixFirst>,
+}
+
+/// What to fix first: a failed check, and how many skipped checks wait on it.
+#[derive(Clone, Debug, Serialize)]
+pub struct FixFirst {
+    pub id: String,
+    pub blocks: usize,
 }
 
 impl Report {
     pub fn count(&self, status: Status) -> usize {
         self.checks.iter().filter(|c| c.status == status).count()
+    }
+
+    /// The documented exit code for this report (see `cli::exit`).
+    pub fn exit_code(&self) -> i32 {
+        if self.count(Status::Error) > 0 {
+            crate::cli::exit::GRADER
+        } else if self.count(Status::Failed) > 0 {
+            crate::cli::exit::FAILED
+        } else {
+            crate::cli::exit::PASSED
+        }
     }
 }
 
@@ -246,7 +294,10 @@ pub(crate) mod tests_support {
         error.message = Some("could not bind a source address".into());
         let mut passed = result("status_200", Status::Passed, 1.0, 1.0);
         passed.message = Some("a note".into());
-        let checks = vec![passed, crashed, failed, skipped, error];
+        let mut warning = result("uses_port", Status::Warning, 0.0, 0.0);
+        warning.message = Some("your program ignores PORT".into());
+        warning.hint = Some("read PORT".into());
+        let checks = vec![passed, crashed, failed, skipped, error, warning];
         Report {
             schema: 1,
             lab: "lab01".into(),
@@ -259,6 +310,11 @@ pub(crate) mod tests_support {
             lang,
             checks,
             notices: vec!["your program left process 77 holding port 8000".into()],
+            only: vec![],
+            fix_first: Some(FixFirst {
+                id: "starts".into(),
+                blocks: 3,
+            }),
         }
     }
 }

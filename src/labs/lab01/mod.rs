@@ -18,53 +18,28 @@ use crate::submission::Launch;
 use crate::text;
 use banner::banner;
 
-/// The ids, in the order of `graders/lab01/lab.toml`.
-pub const CHECK_IDS: &[&str] = &[
-    "starts",
-    "uses_port",
-    "all_addresses",
-    "startup_log",
-    "status_200",
-    "body",
-    "client_ip",
-    "not_found",
-    "lan",
-];
+checks! {
+    enum Check {
+        Starts = "starts",
+        UsesPort = "uses_port" needs ["starts"],
+        AllAddresses = "all_addresses" needs ["starts"],
+        StartupLog = "startup_log" needs ["starts"],
+        Status200 = "status_200" needs ["starts"],
+        // Reads the response `status_200` fetched.
+        Body = "body" needs ["status_200"],
+        ClientIp = "client_ip" needs ["starts"],
+        NotFound = "not_found" needs ["starts"],
+        Lan = "lan" needs ["starts"],
+    }
+}
 
-/// The seed's hard-coded port: a server that ignores `PORT` binds it.
+/// The checks, in the order of `graders/lab01/lab.toml`.
+pub const CHECKS: &[super::spec::CheckSpec] = Check::SPECS;
+
+/// The lab's default port: a server that ignores `PORT` binds it.
 const SEED_PORT: u16 = 8000;
 /// Lines of student output shown under a failure.
 const OUTPUT_LINES: usize = 15;
-
-#[derive(Clone, Copy)]
-enum Check {
-    Starts,
-    UsesPort,
-    AllAddresses,
-    StartupLog,
-    Status200,
-    Body,
-    ClientIp,
-    NotFound,
-    Lan,
-}
-
-impl Check {
-    fn parse(id: &str) -> Option<Check> {
-        Some(match id {
-            "starts" => Check::Starts,
-            "uses_port" => Check::UsesPort,
-            "all_addresses" => Check::AllAddresses,
-            "startup_log" => Check::StartupLog,
-            "status_200" => Check::Status200,
-            "body" => Check::Body,
-            "client_ip" => Check::ClientIp,
-            "not_found" => Check::NotFound,
-            "lan" => Check::Lan,
-            _ => return None,
-        })
-    }
-}
 
 pub struct Lab01 {
     launch: Launch,
@@ -193,8 +168,8 @@ impl Lab01 {
             return Verdict::pass();
         }
         Failure::new(cx.t(
-            "PORT 환경 변수를 무시하고 실습 기본 포트 8000 에서 듣습니다 (채점은 8000 으로 계속했습니다)",
-            "your program ignores PORT and listens on the seed's port 8000 (grading went on against 8000)",
+            "PORT 환경 변수를 읽지 않고 실습 기본 포트인 8000번에서 연결을 기다립니다 (채점은 8000번으로 계속했습니다)",
+            "your program ignores PORT and listens on the lab's default port 8000 (grading went on against 8000)",
         ))
         .expected(format!("PORT={}", self.given_port))
         .actual(format!("{SEED_PORT}"))

@@ -22,52 +22,29 @@ use crate::submission::Launch;
 use crate::text;
 use output::{TcpLine, parse};
 
-pub const CHECK_IDS: &[&str] = &[
-    "runs",
-    "input_line",
-    "dns_section",
-    "tcp_line",
-    "status",
-    "body_preview",
-    "status_codes",
-    "default_port",
-    "refused",
-    "fallback_address",
-];
-
-const RUN_LIMIT: Duration = Duration::from_secs(8);
-
-#[derive(Clone, Copy)]
-enum Check {
-    Runs,
-    InputLine,
-    DnsSection,
-    TcpLine,
-    Status,
-    BodyPreview,
-    StatusCodes,
-    DefaultPort,
-    Refused,
-    FallbackAddress,
-}
-
-impl Check {
-    fn parse(id: &str) -> Option<Check> {
-        Some(match id {
-            "runs" => Check::Runs,
-            "input_line" => Check::InputLine,
-            "dns_section" => Check::DnsSection,
-            "tcp_line" => Check::TcpLine,
-            "status" => Check::Status,
-            "body_preview" => Check::BodyPreview,
-            "status_codes" => Check::StatusCodes,
-            "default_port" => Check::DefaultPort,
-            "refused" => Check::Refused,
-            "fallback_address" => Check::FallbackAddress,
-            _ => return None,
-        })
+checks! {
+    enum Check {
+        Runs = "runs",
+        // These read the main run's output (each starts it if it has not run yet), so they
+        // are graded even when the run failed later on: what a client printed before it
+        // crashed still counts.
+        InputLine = "input_line",
+        DnsSection = "dns_section",
+        TcpLine = "tcp_line",
+        Ipv6Brackets = "ipv6_brackets",
+        Status = "status",
+        BodyPreview = "body_preview",
+        StatusCodes = "status_codes",
+        DefaultPort = "default_port",
+        Refused = "refused",
+        FallbackAddress = "fallback_address",
     }
 }
+
+/// The checks, in the order of `graders/lab03/lab.toml`.
+pub const CHECKS: &[super::spec::CheckSpec] = Check::SPECS;
+
+const RUN_LIMIT: Duration = Duration::from_secs(8);
 
 /// One run of the client: the URL, the token the server put in bodies meanwhile, the output.
 struct ClientRun {
@@ -93,8 +70,8 @@ pub struct Lab03 {
 
 impl Lab03 {
     pub fn new(launch: Launch, env: DriverEnv) -> Lab03 {
-        let mut rng = Rng::new(env.seed ^ 0x6c61_6230_3363_6c69);
-        let zone = Zone::random(&mut rng);
+        let zone = Zone::random(&mut Rng::named(env.seed, "lab03 zone"));
+        let mut rng = Rng::named(env.seed, "lab03 tokens");
         let config = Config {
             fail_prefix: Some(format!("/fail-{}", rng.token(6))),
             ..Config::default()
@@ -251,13 +228,7 @@ impl Lab03 {
         let r = &self.runs["main"];
         let out = parse(&r.f.stdout);
         let expected = format!("[TCP] connect to <IP>:{} = <ms> ms", r.port);
-        let Some(TcpLine {
-            ip,
-            bracketed,
-            port,
-            ms,
-        }) = out.tcp
-        else {
+        let Some(TcpLine { ip, port, ms, .. }) = out.tcp else {
             return Failure::new(cx.t(
                 "[TCP] connect to IP:PORT = X ms 줄이 없습니다",
                 "there is no [TCP] connect to IP:PORT = X ms line",
@@ -272,6 +243,7 @@ impl Lab03 {
             .iter()
             .filter_map(|s| s.parse().ok())
             .collect();
+        // With or without brackets around an IPv6 address: that rule is `ipv6_brackets`'.
         let problem = if !ms.parse::<f64>().is_ok_and(|m| m.is_finite() && m >= 0.0) {
             Some(format!(
                 "{}: {ms}",
@@ -284,23 +256,15 @@ impl Lab03 {
             Some(format!(
                 "{}: {port}",
                 cx.t(
-                    "포트가 URL 의 포트와 다릅니다",
+                    "포트가 URL의 포트와 다릅니다",
                     "the port differs from the URL's"
-                )
-            ))
-        } else if ip.contains(':') && !bracketed {
-            Some(format!(
-                "{}: [{ip}]:{port}",
-                cx.t(
-                    "IPv6 주소는 포트와 구분되도록 대괄호로 감싸야 합니다",
-                    "an IPv6 address goes in brackets, to tell it from the port"
                 )
             ))
         } else if !ip.parse::<IpAddr>().is_ok_and(|ip| resolved.contains(&ip)) {
             Some(format!(
                 "{}: {ip}",
                 cx.t(
-                    "DNS 에서 얻은 주소가 아닙니다",
+                    "DNS에서 얻은 주소가 아닙니다",
                     "the address is not one of those resolved"
                 )
             ))
@@ -314,6 +278,37 @@ impl Lab03 {
                 .actual(shown(&r.f.stdout))
                 .into(),
         }
+    }
+
+    /// Advisory: an IPv6 address is written in brackets next to its port (`[::1]:8000`), in
+    /// every connect line, failed attempts included.
+    fn ipv6_brackets(&self, cx: &CheckCx<'_>) -> Verdict {
+        let r = &self.runs["main"];
+        let bare = parse(&r.f.stdout).connect_addrs.into_iter().find(|a| {
+            // `::1:8000`: more than one colon and no bracket means an unbracketed IPv6.
+            !a.starts_with('[') && a.matches(':').count() > 1
+        });
+        let Some(bare) = bare else {
+            return Verdict::pass();
+        };
+        let fixed = bare
+            .rsplit_once(':')
+            .map(|(ip, port)| format!("[{ip}]:{port}"))
+            .unwrap_or_else(|| bare.clone());
+        Failure::new(format!(
+            "{}: {}",
+            cx.t(
+                "IPv6 주소를 대괄호 없이 포트와 붙여 썼습니다",
+                "an IPv6 address is written next to its port without brackets"
+            ),
+            text::escape_student(bare.as_bytes())
+        ))
+        .expected(format!("[TCP] connect to {fixed} ..."))
+        .actual(format!(
+            "[TCP] connect to {} ...",
+            text::escape_student(bare.as_bytes())
+        ))
+        .into()
     }
 
     fn status(&self, cx: &CheckCx<'_>) -> Verdict {
@@ -410,9 +405,13 @@ impl Lab03 {
             .chain(f.stderr.lines())
             .any(|l| l.to_lowercase().contains("error"));
         let problem = if f.timed_out() {
-            Some(cx.t(
-                "닫힌 포트에서 끝나지 않았습니다",
-                "it did not finish against a closed port",
+            Some(format!(
+                "{} ({} s)",
+                cx.t(
+                    "닫힌 포트에 연결하자 끝나지 않았습니다",
+                    "it did not finish against a closed port"
+                ),
+                RUN_LIMIT.as_secs()
             ))
         } else if f.has_traceback() {
             Some(cx.t(
@@ -450,15 +449,16 @@ impl Lab03 {
         }
         let name = self.zone.fallback.clone();
         let order = match crate::net::resolve(&name).await {
-            Ok(v) if v.len() >= 2 => v,
+            Ok(v) if v.len() == self.zone.fallback_v4.len() => v,
             other => {
                 return Verdict::Error(format!(
-                    "the fixture name {name} did not resolve to two addresses: {other:?}"
+                    "the fixture name {name} did not resolve to its four addresses: {other:?}"
                 ));
             }
         };
-        // Whatever order the resolver gives, the first address refuses and the second serves.
-        let serving = order[1];
+        let Some(serving) = serving_address(&order) else {
+            return Verdict::Error(format!("no serving address fits {order:?}"));
+        };
         let port = match TcpListener::bind((serving, 0))
             .await
             .and_then(|l| self.listen(l))
@@ -475,18 +475,28 @@ impl Lab03 {
             Err(v) => return v,
         };
         let out = parse(&r.f.stdout);
+        // Only `serving` accepts: status 200 means the client got there (a connect line, if
+        // it can be read, must agree).
         let connected = out.tcp.as_ref().and_then(|t| t.ip.parse::<IpAddr>().ok());
-        if connected == Some(serving) && out.status.as_deref() == Some("200") {
+        if out.status.as_deref() == Some("200") && connected.is_none_or(|ip| ip == serving) {
             return Verdict::pass();
         }
+        let refusing: Vec<String> = order
+            .iter()
+            .filter(|ip| **ip != serving)
+            .map(IpAddr::to_string)
+            .collect();
         Failure::new(format!(
-            "{name}: {} {} {}",
-            order[0],
+            "{name}: {} ({}) {} {serving}",
             cx.t(
-                "은(는) 연결을 거부합니다. 다음 주소로 넘어가야 합니다:",
-                "refuses connections; the client must move on to the next address:"
+                "이 이름의 주소 가운데 연결을 받는 것은 하나뿐입니다. 거부하는 주소",
+                "only one of this name's addresses accepts connections. Refusing"
             ),
-            serving
+            refusing.join(", "),
+            cx.t(
+                "— 다음 주소로 넘어가며 시도해야 닿는 주소:",
+                "— the one a client reaches by moving on to the next address:"
+            ),
         ))
         .expected(format!(
             "[TCP] connect to {} = <ms> ms\n[HTTP] status=200",
@@ -497,29 +507,43 @@ impl Lab03 {
     }
 }
 
+/// The fallback name's serving address: neither the resolver's first nor the first or last
+/// in sorted order, so that trying only the first address, sorting or reversing never
+/// reaches it by luck. The latest such address in the resolver's order, so a client must
+/// move past as many refusals as possible.
+fn serving_address(order: &[IpAddr]) -> Option<IpAddr> {
+    let mut sorted = order.to_vec();
+    sorted.sort();
+    let excluded = [order.first(), sorted.first(), sorted.last()];
+    order
+        .iter()
+        .rev()
+        .find(|ip| !excluded.contains(&Some(*ip)))
+        .copied()
+}
+
 impl LabDriver for Lab03 {
     fn run_check<'a>(&'a mut self, id: &'a str, cx: CheckCx<'a>) -> BoxFuture<'a, Verdict> {
         Box::pin(async move {
             let Some(check) = Check::parse(id) else {
                 return Verdict::Error(format!("lab03 has no check `{id}`"));
             };
-            // Checks that read the main run get it through `runs`, their prerequisite.
-            if !matches!(
-                check,
-                Check::Runs
-                    | Check::StatusCodes
-                    | Check::DefaultPort
-                    | Check::Refused
-                    | Check::FallbackAddress
-            ) && !self.runs.contains_key("main")
+            if let Check::InputLine
+            | Check::DnsSection
+            | Check::TcpLine
+            | Check::Ipv6Brackets
+            | Check::Status
+            | Check::BodyPreview = check
+                && let Err(v) = self.main_run(&cx).await
             {
-                return Verdict::Error("the main run is missing".into());
+                return v;
             }
             match check {
                 Check::Runs => self.runs(cx).await,
                 Check::InputLine => self.input_line(&cx),
                 Check::DnsSection => self.dns_section(&cx).await,
                 Check::TcpLine => self.tcp_line(&cx),
+                Check::Ipv6Brackets => self.ipv6_brackets(&cx),
                 Check::Status => self.status(&cx),
                 Check::BodyPreview => self.body_preview("main", &cx),
                 Check::StatusCodes => self.status_codes(cx).await,
@@ -552,9 +576,13 @@ fn bind_dual_stack(port: u16) -> std::io::Result<TcpListener> {
 fn ran_cleanly(r: &ClientRun, cx: &CheckCx<'_>) -> Verdict {
     let f = &r.f;
     let problem = if f.timed_out() {
-        cx.t("제한 시간 안에 끝나지 않았습니다", "did not finish in time")
+        timed_out(cx.lang)
     } else if f.has_traceback() {
-        cx.t("traceback 과 함께 죽었습니다", "crashed with a traceback")
+        let crashed = cx.t("traceback을 내며 죽었습니다", "crashed with a traceback");
+        match f.exception() {
+            Some(e) => format!("{crashed}: {e}"),
+            None => crashed,
+        }
     } else if let Some(e) = f.exit.filter(|e| *e != Exit::Code(0)) {
         format!(
             "{} ({e})",
@@ -569,12 +597,20 @@ fn ran_cleanly(r: &ClientRun, cx: &CheckCx<'_>) -> Verdict {
         .into()
 }
 
-/// Passes when a line starting with `prefix` is exactly `want`.
+fn timed_out(lang: Lang) -> String {
+    format!(
+        "{} ({} s)",
+        lang.pick("제한 시간 안에 끝나지 않았습니다", "did not finish in time"),
+        RUN_LIMIT.as_secs()
+    )
+}
+
+/// Passes when a line starting with `prefix` is exactly `want` (surrounding spaces aside).
 fn line_check(r: &ClientRun, want: &str, prefix: &str, cx: &CheckCx<'_>) -> Verdict {
     let got: Vec<&str> =
         r.f.stdout
             .lines()
-            .map(str::trim_end)
+            .map(str::trim)
             .filter(|l| l.starts_with(prefix))
             .collect();
     if got.contains(&want) {
