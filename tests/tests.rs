@@ -9,4 +9,5 @@ mod hostile;
 mod lab01;
 mod lab02;
 mod lab03;
+mod literal;
 mod starters;
