@@ -11,9 +11,9 @@ use crate::graders::GraderSource;
 use crate::i18n::Lang;
 use crate::lab::LabId;
 use crate::labs::{self, Options};
+use crate::report::Reporter;
 use crate::report::human::HumanReporter;
 use crate::report::json::JsonReporter;
-use crate::report::Reporter;
 use crate::rng::Rng;
 use crate::runner::{self, RunConfig};
 use crate::submission::Launch;
@@ -262,7 +262,9 @@ fn usage(msg: impl std::fmt::Display) -> i32 {
 fn parse_lab(s: &str, lang: Lang) -> Result<LabId, i32> {
     LabId::parse(s).ok_or_else(|| {
         usage(match lang {
-            Lang::Ko => format!("`{s}`(이)라는 실습은 없습니다. grade list로 실습 목록을 볼 수 있습니다"),
+            Lang::Ko => {
+                format!("`{s}`(이)라는 실습은 없습니다. grade list로 실습 목록을 볼 수 있습니다")
+            }
             Lang::En => format!("unknown lab `{s}`; `grade list` shows the labs"),
         })
     })
@@ -391,8 +393,14 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
         if !def.checks.iter().any(|c| &c.id == id) {
             let ids: Vec<&str> = def.checks.iter().map(|c| c.id.as_str()).collect();
             return usage(match lang {
-                Lang::Ko => format!("--only {id}: {lab}에는 그런 검사가 없습니다 (검사: {})", ids.join(", ")),
-                Lang::En => format!("--only {id}: {lab} has no such check (checks: {})", ids.join(", ")),
+                Lang::Ko => format!(
+                    "--only {id}: {lab}에는 그런 검사가 없습니다 (검사: {})",
+                    ids.join(", ")
+                ),
+                Lang::En => format!(
+                    "--only {id}: {lab} has no such check (checks: {})",
+                    ids.join(", ")
+                ),
             });
         }
     }

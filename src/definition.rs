@@ -178,12 +178,7 @@ impl LabDef {
                     c.id
                 )));
             }
-            if let Some(n) = spec.needs.iter().find(|n| !c.needs.iter().any(|m| m == *n)) {
-                return Err(invalid(format!(
-                    "check `{}` must keep needs = [\"{n}\"]: its code cannot run without it",
-                    c.id
-                )));
-            }
+
             let mut needs = Vec::with_capacity(c.needs.len());
             for n in &c.needs {
                 match checks.iter().position(|d| &d.id == n) {
@@ -195,6 +190,27 @@ impl LabDef {
                         )));
                     }
                 }
+            }
+            // What the code needs must be required, directly or through another check.
+            let mut reach: Vec<usize> = needs.clone();
+            let mut k = 0;
+            while k < reach.len() {
+                for &m in &checks[reach[k]].needs {
+                    if !reach.contains(&m) {
+                        reach.push(m);
+                    }
+                }
+                k += 1;
+            }
+            if let Some(n) = spec
+                .needs
+                .iter()
+                .find(|n| !reach.iter().any(|&i| checks[i].id == **n))
+            {
+                return Err(invalid(format!(
+                    "check `{}` must keep needs = [\"{n}\"] (directly or through another check): its code cannot run without it",
+                    c.id
+                )));
             }
             checks.push(CheckDef {
                 id: c.id,
@@ -304,6 +320,33 @@ timeout_ms = 100
         let bad = OK.replace(r#"needs = ["starts"]"#, "");
         let e = parse(&bad).unwrap_err().to_string();
         assert!(e.contains("`body` must keep needs = [\"starts\"]"), "{e}");
+    }
+
+    #[test]
+    fn a_prerequisite_may_be_kept_through_another_check() {
+        let text = OK.replace(
+            "points = 0\nadvisory = true",
+            "points = 0\nadvisory = true\nneeds = [\"body\"]",
+        );
+        let mut specs = SPECS.to_vec();
+        specs[2] = CheckSpec {
+            id: "tip",
+            needs: &["starts"],
+            hints: &[],
+        };
+        LabDef::parse(&text, "lab.toml", "lab01", &specs).unwrap();
+    }
+
+    #[test]
+    fn every_built_in_definition_is_valid() {
+        for info in crate::lab::LabId::all() {
+            let specs = crate::labs::check_specs(info.id);
+            let text = crate::graders::GraderSource::Embedded
+                .read(info.key, "lab.toml")
+                .unwrap();
+            LabDef::parse(&text, "lab.toml", info.key, specs)
+                .unwrap_or_else(|e| panic!("{}: {e}", info.key));
+        }
     }
 
     #[test]

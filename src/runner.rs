@@ -278,7 +278,11 @@ mod tests {
         };
         let text = [
             check("a", "", "points = 1"),
-            check("b", "\"a\"", "points = 1\nhints.other = { ko = \"o\", en = \"o\" }"),
+            check(
+                "b",
+                "\"a\"",
+                "points = 1\nhints.other = { ko = \"o\", en = \"o\" }",
+            ),
             check("c", "\"b\"", "points = 1"),
             check("d", "\"a\"", "points = 1"),
             check("e", "", "points = 1"),
@@ -352,7 +356,10 @@ mod tests {
     async fn an_advisory_check_warns_with_its_hint_and_never_fails_the_run() {
         let r = run_scripted(vec!["x".into()]).await;
         let w = &r.checks[5];
-        assert_eq!((w.status, w.score, w.max_score), (Status::Warning, 0.0, 0.0));
+        assert_eq!(
+            (w.status, w.score, w.max_score),
+            (Status::Warning, 0.0, 0.0)
+        );
         assert_eq!(w.hint.as_deref(), Some("h"));
         // A warning satisfies what needs it, and alone it does not fail the run.
         assert_eq!(r.checks[6].status, Status::Passed);

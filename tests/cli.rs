@@ -127,7 +127,7 @@ fn output_file_is_written_outside_the_submission_only() {
         .arg(&outside)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("PASS score 10/10"));
+        .stdout(predicate::str::contains("PASS · score 10/10"));
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&outside).unwrap()).unwrap();
     assert_eq!(v["passed"], true);

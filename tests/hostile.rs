@@ -163,7 +163,7 @@ fn fake_pass_report_earns_nothing() {
         h.run
             .stdout
             .lines()
-            .any(|l| l.starts_with("FAIL score 0/10")),
+            .any(|l| l.starts_with("FAIL · score 0/10")),
         "{}",
         h.run
     );

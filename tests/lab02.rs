@@ -84,10 +84,20 @@ fn gethostbyname_only_misses_addresses_and_ipv6() {
         return;
     };
     r.code(1);
-    let failed = ["localhost", "multiple_addresses", "ipv6"];
+    // localhost has one IPv4 address, which gethostbyname gives: missing ::1 is `ipv6`'s lesson.
+    let failed = ["multiple_addresses", "ipv6"];
     assert_eq!(statuses(&v), expect(&failed, &[]), "{r}");
-    let m = check(&v, "multiple_addresses")["message"].as_str().unwrap();
-    assert!(m.contains("netgrade.test") && m.contains("missing"), "{m}");
+    let c = check(&v, "multiple_addresses");
+    let m = c["message"].as_str().unwrap();
+    assert!(
+        m.contains("netgrade.test") && m.contains("only one address"),
+        "{m}"
+    );
+    // The hint matches what was seen: one address, not "IPv6 is missing".
+    let h = c["hint"].as_str().unwrap();
+    assert!(h.contains("single address"), "{h}");
+    let h = check(&v, "ipv6")["hint"].as_str().unwrap();
+    assert!(h.contains("Only IPv4"), "{h}");
 }
 
 #[test]
@@ -156,16 +166,15 @@ fn human_report_snapshot() {
     insta::assert_snapshot!("lab02_human_fail_ko", redact(&r.stdout));
 }
 
+/// The seed teaches that DNS answers come in any order: sorting them (as the course's own
+/// program does) is fine, and only the set is graded.
 #[test]
-fn losing_the_resolver_order_fails_the_address_checks() {
-    let Some((r, v)) = hermetic("tests/fixtures/lab02/sorted_set") else {
+fn sorting_the_addresses_is_fine() {
+    let Some((r, v)) = hermetic("tests/fixtures/literal/lab02_sorted_set") else {
         return;
     };
-    r.code(1);
-    let failed = ["localhost", "multiple_addresses"];
-    assert_eq!(statuses(&v), expect(&failed, &[]), "{r}");
-    let m = check(&v, "multiple_addresses")["message"].as_str().unwrap();
-    assert!(m.contains("order"), "{m}");
+    r.code(0);
+    assert_eq!(statuses(&v), expect(&[], &[]), "{r}");
 }
 
 /// Students and most CI runners are not root: hermetic mode then enters a user namespace

@@ -285,9 +285,21 @@ pub fn redact(s: &str) -> String {
 /// `id=status` for every check in `all`: `failed` for those in `failed`, `skipped` for those
 /// in `skipped`, else `passed`.
 pub fn expect_statuses(all: &[&str], failed: &[&str], skipped: &[&str]) -> Vec<String> {
+    expect_warned(all, failed, skipped, &[])
+}
+
+/// Like [`expect_statuses`], with `warning` for the advisory checks in `warned`.
+pub fn expect_warned(
+    all: &[&str],
+    failed: &[&str],
+    skipped: &[&str],
+    warned: &[&str],
+) -> Vec<String> {
     all.iter()
         .map(|id| {
-            let s = if failed.contains(id) {
+            let s = if warned.contains(id) {
+                "warning"
+            } else if failed.contains(id) {
                 "failed"
             } else if skipped.contains(id) {
                 "skipped"

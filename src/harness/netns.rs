@@ -35,8 +35,7 @@ pub fn resolver_files() -> Vec<FileOverride> {
         // gethostbyname_ex("localhost") return 127.0.0.1 twice.
         FileOverride {
             target: "/etc/hosts",
-            contents: "# netgrade hermetic mode: names come from the grader's DNS fixture\n"
-                .into(),
+            contents: "# netgrade hermetic mode: names come from the grader's DNS fixture\n".into(),
         },
         FileOverride {
             target: "/etc/nsswitch.conf",

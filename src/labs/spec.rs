@@ -7,7 +7,7 @@
 //! instead of turning into grader errors halfway through.
 
 /// What the code knows about one check.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CheckSpec {
     /// The stable id (a contract: reports, `--only`, staff scripts).
     pub id: &'static str,
@@ -61,7 +61,6 @@ macro_rules! checks {
         }
     };
 }
-
 
 #[cfg(test)]
 mod tests {

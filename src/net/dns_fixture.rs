@@ -102,10 +102,10 @@ impl Zone {
 
 /// The `localhost.` zone: what a hosts file would say, once each.
 const LOCALHOST_ZONE: &str = "$ORIGIN localhost.\n\
-    @ 60 IN SOA @ admin 1 3600 600 86400 60\n\
-    @ 60 IN NS @\n\
-    @ 60 IN A 127.0.0.1\n\
-    @ 60 IN AAAA ::1\n";
+    localhost. 60 IN SOA localhost. admin.localhost. 1 3600 600 86400 60\n\
+    localhost. 60 IN NS localhost.\n\
+    localhost. 60 IN A 127.0.0.1\n\
+    localhost. 60 IN AAAA ::1\n";
 
 /// Four distinct loopback addresses whose octets all have three digits (100-254), so that
 /// sorting them as text or as numbers gives the same order.

@@ -175,8 +175,12 @@ impl Reporter for HumanReporter {
                     let run = r.only.len();
                     let total = r.checks.len();
                     let line = match l {
-                        Lang::Ko => format!("--only: 검사 {total}개 중 {run}개만 실행했습니다. 실행하지 않은 검사는 점수에도 만점에도 넣지 않았습니다."),
-                        Lang::En => format!("--only: {run} of {total} checks were run; the others count in neither the score nor the maximum."),
+                        Lang::Ko => format!(
+                            "--only: 검사 {total}개 중 {run}개만 실행했습니다. 실행하지 않은 검사는 점수에도 만점에도 넣지 않았습니다."
+                        ),
+                        Lang::En => format!(
+                            "--only: {run} of {total} checks were run; the others count in neither the score nor the maximum."
+                        ),
                     };
                     writeln!(out, "  {line}")?;
                 }
@@ -185,8 +189,15 @@ impl Reporter for HumanReporter {
                 {
                     let (id, waiting) = (&fix.id, fix.blocks);
                     let line = match l {
-                        Lang::Ko => format!("먼저 고칠 것: {id} ({}). 이 검사를 통과해야 나머지 검사 {waiting}개를 채점할 수 있습니다.", c.title),
-                        Lang::En => format!("Fix first: {id} ({}): {waiting} other checks can be graded only once it passes.", c.title),
+                        Lang::Ko => format!(
+                            "먼저 고칠 것: {id} ({}). 이 검사를 통과해야 나머지 검사 {waiting}개를 채점할 수 있습니다.",
+                            c.title
+                        ),
+                        Lang::En => format!(
+                            "Fix first: {id} ({}): {waiting} other {} can be graded only once it passes.",
+                            c.title,
+                            if waiting == 1 { "check" } else { "checks" }
+                        ),
                     };
                     writeln!(out, "{}", self.paint(Style::new().bold(), &line))?;
                 }
@@ -201,13 +212,21 @@ impl Reporter for HumanReporter {
                 ];
                 // Only when there are any: most runs have no warning, and a zero reads as noise.
                 if r.count(Status::Warning) > 0 {
-                    counts.push(format!("{} {}", l.msg(Msg::Warning), r.count(Status::Warning)));
+                    counts.push(format!(
+                        "{} {}",
+                        l.msg(Msg::Warning),
+                        r.count(Status::Warning)
+                    ));
                 }
-                counts.push(format!("{} {}", l.msg(Msg::Skipped), r.count(Status::Skipped)));
+                counts.push(format!(
+                    "{} {}",
+                    l.msg(Msg::Skipped),
+                    r.count(Status::Skipped)
+                ));
                 counts.push(format!("{} {}", l.msg(Msg::Error), r.count(Status::Error)));
                 writeln!(
                     out,
-                    "{verdict} {} {}/{} · {} · {}",
+                    "{verdict} · {} {}/{} · {} · {}",
                     l.msg(Msg::Score),
                     fmt_points(r.score),
                     fmt_points(r.max_score),

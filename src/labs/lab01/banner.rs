@@ -36,8 +36,13 @@ pub(super) fn banner(stdout: &str, stderr: &str, port: u16) -> Banner {
         }
         if l == "Running on all addresses (0.0.0.0)" {
             b.all = true;
-        } else if l == local {
+        } else if l == local && !b.local {
             b.local = true;
+        } else if l == local {
+            // A second 127.0.0.1 line: on a machine with no network address, the "private"
+            // line a program finds (Flask's banner too) is loopback. `startup_log` accepts it
+            // only when this machine really has no other address.
+            b.private.get_or_insert(Ipv4Addr::LOCALHOST);
         } else if let Some(rest) = l.strip_prefix("Running on http://")
             && let Some(ip) = rest.strip_suffix(&format!(":{port}"))
             && let Ok(ip) = ip.parse::<Ipv4Addr>()
@@ -77,6 +82,23 @@ mod tests {
         );
         assert!(b.is_complete());
         assert_eq!(b.private, Some(Ipv4Addr::new(192, 168, 0, 7)));
+    }
+
+    #[test]
+    fn a_second_loopback_line_is_the_private_line_of_a_machine_offline() {
+        let b = banner(
+            "Running on all addresses (0.0.0.0)\nRunning on http://127.0.0.1:9000\nRunning on http://127.0.0.1:9000\n",
+            "",
+            9000,
+        );
+        assert!(b.is_complete());
+        assert_eq!(b.private, Some(Ipv4Addr::LOCALHOST));
+        let once = banner(
+            "Running on all addresses (0.0.0.0)\nRunning on http://127.0.0.1:9000\n",
+            "",
+            9000,
+        );
+        assert!(!once.is_complete());
     }
 
     #[test]

@@ -481,21 +481,11 @@ impl Lab03 {
         if out.status.as_deref() == Some("200") && connected.is_none_or(|ip| ip == serving) {
             return Verdict::pass();
         }
-        let refusing: Vec<String> = order
-            .iter()
-            .filter(|ip| **ip != serving)
-            .map(IpAddr::to_string)
-            .collect();
         Failure::new(format!(
-            "{name}: {} ({}) {} {serving}",
+            "{name}: {} {serving}",
             cx.t(
-                "이 이름의 주소 가운데 연결을 받는 것은 하나뿐입니다. 거부하는 주소",
-                "only one of this name's addresses accepts connections. Refusing"
-            ),
-            refusing.join(", "),
-            cx.t(
-                "— 다음 주소로 넘어가며 시도해야 닿는 주소:",
-                "— the one a client reaches by moving on to the next address:"
+                "이 이름의 주소 네 개 가운데 연결을 받는 주소는 하나뿐입니다. 연결이 거부되면 다음 주소로 넘어가야 닿는 주소:",
+                "of its four addresses only one accepts connections; a client reaches it only by trying the next address when one refuses:"
             ),
         ))
         .expected(format!(
