@@ -84,6 +84,50 @@ fn staff_grader_with_unknown_key_is_rejected_naming_the_key() {
     .stderr_has("points_bonus");
 }
 
+/// A command that cannot start is the student's setup to fix, not a failed check: exit 2,
+/// before anything runs, naming grade.toml, in the student's language.
+#[test]
+fn grade_toml_command_that_does_not_exist_is_a_setup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("grade.toml"),
+        "[lab01]\ncommand = [\"pyhton3\", \"labs/01_ip_port_http/app.py\"]\n",
+    )
+    .unwrap();
+    run(grade().args(["lab01", "--submission"]).arg(dir.path()))
+        .code(2)
+        .stderr_has("grade.toml")
+        .stderr_has("`pyhton3` was not found");
+    run(grade()
+        .args(["lab01", "--lang", "ko", "--submission"])
+        .arg(dir.path()))
+    .code(2)
+    .stderr_has("grade.toml의 명령을 고쳐 주세요");
+    // A file of the submission is found where the command names it.
+    std::fs::write(dir.path().join("run.sh"), "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::write(
+        dir.path().join("grade.toml"),
+        "[lab01]\ncommand = [\"./missing.sh\"]\n",
+    )
+    .unwrap();
+    run(grade().args(["lab01", "--submission"]).arg(dir.path()))
+        .code(2)
+        .stderr_has("./missing.sh");
+}
+
+#[test]
+fn setup_errors_read_in_korean_too() {
+    let dir = tempfile::tempdir().unwrap();
+    run(grade()
+        .args(["lab01", "--lang", "ko", "--submission"])
+        .arg(dir.path()))
+    .code(2)
+    .stderr_has("labs/01_ip_port_http/app.py 파일을 찾을 수 없습니다");
+    run(grade().args(["lab99", "--lang", "ko"]))
+        .code(2)
+        .stderr_has("실습은 없습니다");
+}
+
 #[test]
 fn bad_grade_toml_is_a_setup_error() {
     let dir = tempfile::tempdir().unwrap();

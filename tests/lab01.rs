@@ -200,6 +200,21 @@ fn only_runs_the_check_and_its_prerequisites() {
         passed,
         ["starts=passed", "status_200=passed", "body=passed"]
     );
+    // Checks not run count in neither the score nor the maximum: 5/5, not 5/10.
+    assert_eq!(
+        (v["score"].as_f64(), v["max_score"].as_f64()),
+        (Some(5.0), Some(5.0))
+    );
+    assert_eq!(
+        v["only"],
+        serde_json::json!(["starts", "status_200", "body"])
+    );
+    let r = run(grade()
+        .args(["lab01", "--only", "body", "--submission"])
+        .arg(root().join("exercises/lab01_ip_port_http/solution")));
+    r.code(0)
+        .stdout_has("PASS · score 5/5")
+        .stdout_has("--only: 3 of 9 checks were run");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use crate::util::*;
 
 /// `must_run`: the first check (the program starts or runs) passes as shipped.
-fn starter(lab: &str, dir: &str, extra: &[&str], must_run: bool) {
+fn starter(lab: &str, dir: &str, extra: &[&str], must_run: bool) -> serde_json::Value {
     let sub = copy_submission(&root().join(dir));
     let mut cmd = grade();
     cmd.args([lab, "--format", "json", "--submission"])
@@ -14,7 +14,7 @@ fn starter(lab: &str, dir: &str, extra: &[&str], must_run: bool) {
     let mut cmd = if lab == "lab01" {
         match in_netns(&cmd) {
             Some(c) => c,
-            None => return,
+            None => return serde_json::Value::Null,
         }
     } else {
         cmd
@@ -31,6 +31,7 @@ fn starter(lab: &str, dir: &str, extra: &[&str], must_run: bool) {
         );
     }
     assert!(!statuses(&v).iter().any(|s| s.ends_with("=error")), "{r}");
+    v
 }
 
 #[test]
@@ -54,10 +55,44 @@ fn lab03_starter_runs_and_has_work_left() {
     let hermetic = if netns_available() { "on" } else { "off" };
     // Its first TODO is the port: as shipped it only reaches a server on 8000, so against the
     // grader's server it fails `runs` (with its traceback shown), which is the lesson.
-    starter(
+    let v = starter(
         "lab03",
         "exercises/lab03_client/starter",
         &["--hermetic", hermetic],
         false,
     );
+    if v.is_null() {
+        return;
+    }
+    // It failed early, yet what it printed before failing is graded, and so is what does not
+    // depend on a good run: the report says what to fix first instead of skipping nine checks.
+    assert_eq!(check(&v, "runs")["status"], "failed", "{v:#}");
+    let m = check(&v, "runs")["message"].as_str().unwrap();
+    assert!(
+        m.contains("ConnectionRefusedError"),
+        "the exception is named: {m}"
+    );
+    assert_eq!(
+        check(&v, "input_line")["status"],
+        "failed",
+        "port=8000: {v:#}"
+    );
+    assert_eq!(check(&v, "dns_section")["status"], "passed", "{v:#}");
+    assert_eq!(check(&v, "refused")["status"], "failed", "{v:#}");
+    assert_eq!(v["fix_first"]["id"], "runs", "{v:#}");
+    assert!(v["fix_first"]["blocks"].as_u64().unwrap() >= 4, "{v:#}");
+}
+
+#[test]
+fn lab03_starter_human_report_says_what_to_fix_first() {
+    if !netns_available() {
+        return skip("namespaces are not available for hermetic mode");
+    }
+    let sub = copy_submission(&root().join("exercises/lab03_client/starter"));
+    let r = run(grade()
+        .args(["lab03", "--hermetic", "on", "--lang", "ko", "--submission"])
+        .arg(sub.path()));
+    r.code(1);
+    r.stdout_has("먼저 고칠 것: runs");
+    assert_nothing_left(sub.path());
 }

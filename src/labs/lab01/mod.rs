@@ -77,6 +77,7 @@ impl Lab01 {
     }
 
     async fn starts(&mut self, cx: CheckCx<'_>) -> Verdict {
+        let started = Instant::now();
         // Another program on 8000 must not be mistaken for the student's server.
         let seed_busy = ports::accepts(
             (Ipv4Addr::LOCALHOST, SEED_PORT).into(),
@@ -148,13 +149,15 @@ impl Lab01 {
                     return self.output_failure(msg).into();
                 }
                 Readiness::TimedOut => {
+                    let limit = cx.deadline.saturating_duration_since(started);
                     let msg = format!(
-                        "{} {port} ({})",
+                        "{} {port} ({}; {:.0} s)",
                         cx.t(
                             "프로그램은 실행 중이지만 제한 시간 안에 이 포트에서 연결을 받지 않았습니다:",
                             "your program is running but did not accept connections in time on port"
                         ),
-                        cx.t("PORT 환경 변수", "the PORT environment variable")
+                        cx.t("PORT 환경 변수", "the PORT environment variable"),
+                        limit.as_secs_f64()
                     );
                     return self.output_failure(msg).into();
                 }
