@@ -28,7 +28,7 @@
 //! | [`harness`] | spawning untrusted processes: process groups, capped capture, readiness, teardown; `harness::netns` (Linux): hermetic mode's namespaces |
 //! | [`net`] | the grader's own network code: raw HTTP client with caps and deadlines, interfaces, the DNS fixture |
 //! | [`runner`] | the check graph: order, prerequisites, time budgets, outcomes |
-//! | [`labs`] | one driver per lab: the checks themselves |
+//! | [`labs`] | one driver per lab: the checks themselves; `labs::spec`: the check graph as the code declares it |
 //! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`) |
 //! | [`report`] | the result model, events, and the reporters |
 //! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |
@@ -38,31 +38,47 @@
 //! # How to add a lab
 //!
 //! 1. Add a variant to [`lab::LabId`] with its aliases, directory name, and student file(s).
-//! 2. Write `graders/labNN/lab.toml` (checks with ids, titles and hints in `ko` and `en`,
-//!    points, `needs`, `timeout_ms`) and its snapshots under `graders/labNN/snapshots/`.
-//! 3. Write the driver `src/labs/labNN.rs` (a folder `labNN/` once it needs helpers, such as
-//!    `lab01/banner.rs`, `lab03/output.rs`): a struct implementing [`labs::LabDriver`], whose
-//!    `CHECK_IDS` lists every id it implements (validation rejects a definition naming any
-//!    other; register it in [`labs::check_ids`]) and whose `run_check` returns a
-//!    [`report::Verdict`] for each. Register it in [`labs::driver_for`], and say in
-//!    [`labs::wants_hermetic`] whether it needs hermetic mode (namespaces + DNS fixture).
+//! 2. Write the driver `src/labs/labNN.rs` (a folder `labNN/` once it needs helpers, such as
+//!    `lab01/banner.rs`, `lab03/output.rs`). Declare its checks once with the `checks!`
+//!    macro ([`labs::spec`]): each id with the prerequisites its *code* relies on (a check
+//!    that reads what another fetched) and the hint keys its failures may choose. Export
+//!    `pub const CHECKS = Check::SPECS` and register it in [`labs::check_specs`]; implement
+//!    [`labs::LabDriver`] (`run_check` matches on the `Check` enum, no catch-all arm) and
+//!    register it in [`labs::driver_for`]; say in [`labs::wants_hermetic`] whether it needs
+//!    hermetic mode (namespaces + DNS fixture).
+//! 3. Write `graders/labNN/lab.toml`: every check in the same order, with titles and hints in
+//!    `ko` and `en`, `hints.KEY` for each key the code declares, points, `needs` (at least the
+//!    code's, directly or through another check), `timeout_ms`, `advisory = true` for advice
+//!    that must never fail a run (0 points). Snapshots go under `graders/labNN/snapshots/`.
+//!    The unit test `every_built_in_definition_is_valid` holds it against the code.
 //! 4. Write the reference in `src/reference/labNN.rs` and route it in `cli::reference`.
-//! 5. Add `exercises/labNN_<name>/` (handout ko+en, starter, solution) and broken variants
-//!    under `tests/fixtures/labNN/`; add tests in `tests/labNN.rs` that grade the solution
-//!    (all pass) and each variant (the named check fails, the rest behave).
+//! 5. Add `exercises/labNN_<name>/` (handout ko+en, starter, solution), broken variants under
+//!    `tests/fixtures/labNN/` (each starts with `# FAULT (name): ...`), the seeds' own programs
+//!    and literal student programs under `tests/fixtures/literal/`, and tests in
+//!    `tests/labNN.rs` that grade the solution (all pass), each variant (the named check
+//!    fails, the rest behave) and pin what the grader says about each literal program.
 //!
 //! # How to add a check kind
 //!
 //! A check is a method of a lab driver returning a [`report::Verdict`]. To add one:
 //!
-//! 1. Give it a stable id and add it to the driver's `CHECK_IDS`, its `Check` enum and the
-//!    `run_check` match
-//!    (the match has no catch-all arm, so the compiler finds every place to touch).
-//! 2. Declare it in the lab's `lab.toml` with its title, hint, points and prerequisites.
-//! 3. Every wait inside it goes through a deadline (the harness and [`net`] helpers take one);
-//!    compare text through [`text`] so the student sees what was expected, what was seen and a
-//!    diff. Return `Verdict::Error` only when the grader or the machine failed.
-//! 4. Add a broken variant that makes exactly this check fail, and a test for it.
+//! 1. Add it to the driver's `checks!` block (id, the prerequisites its code needs, the hint
+//!    keys it may choose) and to the `run_check` match (the match has no catch-all arm, so
+//!    the compiler finds every place to touch).
+//! 2. Declare it in the lab's `lab.toml` with its title, hint (and `hints.KEY`), points and
+//!    prerequisites; `advisory = true` when it is advice (reported as `warning`, never a
+//!    failure). A graded check never warns by itself: only the runner turns an advisory
+//!    check's failure into a warning.
+//! 3. Every wait inside it goes through a deadline (the harness and [`net`] helpers take one),
+//!    and every time-out message names its limit; compare text through [`text`] so the
+//!    student sees what was expected, what was seen and a diff. Read output tolerantly
+//!    (surrounding spaces, blank lines, commentary) and never grade an order the lesson does
+//!    not teach. Choose the hint by what was observed ([`report::Failure::hint`]). Return
+//!    `Verdict::Error` only when the grader or the machine failed; `Verdict::Unavailable`
+//!    when this machine or run cannot check it (not counted in the maximum). Draw random
+//!    values from `cx.rng` (a stream named after the check, so others never shift).
+//! 4. One concept per check: it must not fail for a lesson another check teaches.
+//! 5. Add a broken variant that makes exactly this check fail, and a test for it.
 
 pub mod cli;
 pub mod definition;
