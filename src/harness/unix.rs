@@ -115,13 +115,12 @@ pub(crate) fn configure(cmd: &mut tokio::process::Command, limits: Limits) -> Co
             // Last: dropping privileges first would forbid the steps above. Groups before the
             // user, while we may still change them. A failure here must stop the exec: the
             // program would otherwise run with the grader's rights.
-            if let Some((uid, gid)) = limits.run_as {
-                if libc::setgroups(0, std::ptr::null()) != 0
+            if let Some((uid, gid)) = limits.run_as
+                && (libc::setgroups(0, std::ptr::null()) != 0
                     || libc::setgid(gid) != 0
-                    || libc::setuid(uid) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
+                    || libc::setuid(uid) != 0)
+            {
+                return Err(std::io::Error::last_os_error());
             }
             Ok(())
         });

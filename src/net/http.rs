@@ -73,6 +73,8 @@ pub enum HttpError {
     Malformed { start: String },
     #[error("response headers larger than {0} bytes")]
     HeadersTooLarge(usize),
+    #[error("the chunked body is malformed")]
+    BadChunked,
     #[error("i/o error: {0}")]
     Io(std::io::Error),
 }
@@ -114,6 +116,12 @@ impl HttpError {
                     "the server closed the connection before the response was complete"
                 )
             ),
+            HttpError::BadChunked => lang
+                .pick(
+                    "Transfer-Encoding: chunked 라고 했지만 본문이 chunked 형식이 아닙니다 (크기 줄, 끝의 0 줄)",
+                    "it said Transfer-Encoding: chunked, but the body is not in chunked form (size lines, a final 0 line)",
+                )
+                .into(),
             HttpError::Malformed { start } => format!(
                 "{}: {}",
                 lang.pick(
@@ -196,10 +204,14 @@ pub async fn read_response<R: AsyncRead + Unpin>(
     limits: HttpLimits,
 ) -> Result<Response, HttpError> {
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    // Where the search for the blank line resumes: each byte is looked at about once, however
+    // the server splits its head.
+    let mut scanned = 0;
     let head_end = loop {
-        if let Some(end) = find_head_end(&buf) {
+        if let Some(end) = find_head_end(&buf, scanned) {
             break end;
         }
+        scanned = buf.len().saturating_sub(2);
         if buf.len() > limits.header_cap {
             return Err(HttpError::HeadersTooLarge(limits.header_cap));
         }
@@ -253,7 +265,12 @@ pub async fn read_response<R: AsyncRead + Unpin>(
     } else if chunked {
         // Read to the end (Connection: close was asked for), capped, then decode.
         truncated = read_to_end_capped(stream, &mut body, deadline, limits, true).await?;
-        body = decode_chunked(&body).unwrap_or(body);
+        body = match decode_chunked(&body) {
+            Some(decoded) => decoded,
+            // Cut at the cap: what came whole is the body (the rest was never read).
+            None if truncated => decode_chunked_prefix(&body),
+            None => return Err(HttpError::BadChunked),
+        };
     } else if let Some(n) = length {
         let want = n.min(limits.body_cap);
         while body.len() < want {
@@ -282,14 +299,24 @@ fn malformed(buf: &[u8]) -> HttpError {
     HttpError::Malformed { start }
 }
 
-/// End of the header block: (end of the headers, start of the body).
-fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
-    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-        return Some((i, i + 4));
+/// End of the header block, at the first empty line (`\r\n` or a bare `\n` line ending):
+/// (end of the headers, start of the body). `from` skips what an earlier call already
+/// searched. The first blank line wins, so a body that itself holds `\r\n\r\n` is not taken
+/// for more headers.
+fn find_head_end(buf: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut i = from.min(buf.len());
+    while let Some(p) = buf[i..].iter().position(|&b| b == b'\n') {
+        let nl = i + p;
+        let rest = &buf[nl + 1..];
+        if rest.starts_with(b"\n") {
+            return Some((nl, nl + 2));
+        }
+        if rest.starts_with(b"\r\n") {
+            return Some((nl, nl + 3));
+        }
+        i = nl + 1;
     }
-    buf.windows(2)
-        .position(|w| w == b"\n\n")
-        .map(|i| (i, i + 2))
+    None
 }
 
 /// `HTTP/1.1 200 OK` -> 200.
@@ -347,6 +374,27 @@ async fn read_to_end_capped<R: AsyncRead + Unpin>(
             return Ok(false);
         }
     }
+}
+
+/// The chunks of a chunked body that arrived whole, for a body cut at the cap.
+fn decode_chunked_prefix(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&data[..line_end])
+            .ok()
+            .and_then(|t| usize::from_str_radix(t.split(';').next()?.trim(), 16).ok());
+        let Some(size) = size.filter(|&n| n > 0) else {
+            break;
+        };
+        let rest = &data[line_end + 2..];
+        let take = size.min(rest.len());
+        out.extend_from_slice(&rest[..take]);
+        if rest.len() < size + 2 {
+            break;
+        }
+        data = &rest[size + 2..];
+    }
+    out
 }
 
 /// Decodes a complete chunked body; `None` while incomplete or invalid.
@@ -423,6 +471,41 @@ mod tests {
             let _ = decode_chunked(&data);
             let _ = parse_status(&line);
         });
+    }
+
+    async fn read(bytes: &[u8]) -> Result<Response, HttpError> {
+        let mut r = bytes;
+        let deadline = Instant::now() + Duration::from_secs(1);
+        read_response(&mut r, deadline, HttpLimits::default()).await
+    }
+
+    /// Regression: a later CRLFCRLF (in the body) was taken over an earlier bare-LF blank line.
+    #[tokio::test]
+    async fn the_first_blank_line_ends_the_head_whatever_its_line_ending() {
+        let r = read(b"HTTP/1.0 200 OK\nContent-Length: 12\n\nline1\r\n\r\nend")
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"line1\r\n\r\nend");
+        assert_eq!(
+            r.headers,
+            [("Content-Length".to_string(), "12".to_string())]
+        );
+        let r = read(b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nx\n\ny")
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"x\n\ny");
+        let r = read(b"HTTP/1.1 200 OK\r\nA: b\n\r\nbody").await.unwrap();
+        assert_eq!(r.body, b"body");
+    }
+
+    /// Regression: malformed chunked encoding was accepted silently as the raw body.
+    #[tokio::test]
+    async fn malformed_chunked_body_is_an_error_not_the_raw_bytes() {
+        let bad = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nHello, client!";
+        assert!(matches!(read(bad).await, Err(HttpError::BadChunked)));
+        let good = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\r\n0\r\n\r\n";
+        assert_eq!(read(good).await.unwrap().body, b"Hello");
+        assert_eq!(decode_chunked_prefix(b"3\r\nabc\r\n5\r\nde"), b"abcde");
     }
 
     #[test]
