@@ -4,7 +4,7 @@
 //! graders running side by side rarely pick the same one, and a collision is detected and
 //! retried rather than blamed on the student.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -16,7 +16,7 @@ pub fn pick_free_port() -> std::io::Result<u16> {
     let mut rng = crate::rng::Rng::new(crate::rng::Rng::fresh_seed());
     for _ in 0..64 {
         let port = rng.range(u64::from(*RANGE.start()), u64::from(*RANGE.end())) as u16;
-        if is_bindable(port) {
+        if is_bindable(port, &Probe::Tcp) && is_bindable(port, &Probe::Udp(Vec::new())) {
             return Ok(port);
         }
     }
@@ -25,11 +25,29 @@ pub fn pick_free_port() -> std::io::Result<u16> {
     Ok(l.local_addr()?.port())
 }
 
-/// Whether a server could bind `0.0.0.0:port` now.
-pub fn is_bindable(port: u16) -> bool {
-    // One at a time: a listening 0.0.0.0 socket would itself block the 127.0.0.1 bind.
-    let any = TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok();
-    any && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+/// How a student's server is reached, and how the grader knows it is ready.
+#[derive(Clone, Debug)]
+pub enum Probe {
+    /// It accepts a TCP connection.
+    Tcp,
+    /// It answers this datagram (sent again at every poll: UDP may drop it, and a server that
+    /// is not bound yet never sees it).
+    Udp(Vec<u8>),
+}
+
+/// Whether a server could bind `0.0.0.0:port` (TCP, or UDP for a UDP probe) now.
+pub fn is_bindable(port: u16, probe: &Probe) -> bool {
+    // One at a time: a bound 0.0.0.0 socket would itself block the 127.0.0.1 bind.
+    match probe {
+        Probe::Tcp => {
+            TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok()
+                && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+        }
+        Probe::Udp(_) => {
+            UdpSocket::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok()
+                && UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+        }
+    }
 }
 
 /// Whether something accepts connections at `addr` (one short attempt).
@@ -40,11 +58,41 @@ pub async fn accepts(addr: SocketAddr, timeout: Duration) -> bool {
     )
 }
 
+/// Whether a datagram sent to `addr` is answered from `addr` within `timeout`.
+pub async fn udp_answers(addr: SocketAddr, payload: &[u8], timeout: Duration) -> bool {
+    let local: SocketAddr = if addr.is_ipv4() {
+        (Ipv4Addr::LOCALHOST, 0).into()
+    } else {
+        (std::net::Ipv6Addr::LOCALHOST, 0).into()
+    };
+    let Ok(sock) = tokio::net::UdpSocket::bind(local).await else {
+        return false;
+    };
+    // `connect` filters replies to `addr` and turns an ICMP "port unreachable" into an error
+    // at once, so a closed port does not cost the whole timeout.
+    if sock.connect(addr).await.is_err() || sock.send(payload).await.is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 64];
+    matches!(
+        tokio::time::timeout(timeout, sock.recv(&mut buf)).await,
+        Ok(Ok(_))
+    )
+}
+
+/// Whether `addr` is ready under `probe` (one short attempt).
+pub async fn ready(addr: SocketAddr, probe: &Probe, timeout: Duration) -> bool {
+    match probe {
+        Probe::Tcp => accepts(addr, timeout).await,
+        Probe::Udp(payload) => udp_answers(addr, payload, timeout).await,
+    }
+}
+
 /// Waits until `port` can be bound again, or `deadline`. Returns whether it is free.
-pub async fn wait_until_free(port: u16, deadline: Instant) -> bool {
+pub async fn wait_until_free(port: u16, probe: &Probe, deadline: Instant) -> bool {
     let mut pause = Duration::from_millis(5);
     loop {
-        if is_bindable(port) {
+        if is_bindable(port, probe) {
             return true;
         }
         if Instant::now() >= deadline {
@@ -52,5 +100,29 @@ pub async fn wait_until_free(port: u16, deadline: Instant) -> bool {
         }
         tokio::time::sleep(pause.min(deadline - Instant::now())).await;
         pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_udp_probe_is_ready_only_when_answered() {
+        let echo = tokio::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .unwrap();
+        let addr = echo.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let mut buf = [0u8; 64];
+            let (n, from) = echo.recv_from(&mut buf).await.unwrap();
+            echo.send_to(&buf[..n], from).await.unwrap();
+        });
+        let probe = Probe::Udp(b"ping".to_vec());
+        assert!(ready(addr, &probe, Duration::from_secs(5)).await);
+        server.await.unwrap();
+        // Nothing bound there any more: not ready, and told so without waiting long.
+        assert!(!ready(addr, &probe, Duration::from_millis(200)).await);
+        assert!(is_bindable(addr.port(), &probe));
     }
 }

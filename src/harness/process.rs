@@ -177,15 +177,25 @@ impl Supervised {
         self.exit
     }
 
-    /// Polls `targets` with short, growing pauses until one accepts a connection, the process
-    /// exits, or `deadline` passes. The first target that accepts wins.
-    pub async fn wait_ready(&mut self, targets: &[SocketAddr], deadline: Instant) -> Readiness {
+    /// Polls `targets` with short, growing pauses until one is ready under `probe` (accepts a
+    /// connection, or answers a datagram), the process exits, or `deadline` passes. The first
+    /// target that is ready wins.
+    pub async fn wait_ready(
+        &mut self,
+        targets: &[SocketAddr],
+        probe: &super::ports::Probe,
+        deadline: Instant,
+    ) -> Readiness {
         let mut pause = Duration::from_millis(2);
+        // A datagram needs time for an answer; a connect is refused at once when closed.
+        let per_try = match probe {
+            super::ports::Probe::Tcp => Duration::from_millis(250),
+            super::ports::Probe::Udp(_) => Duration::from_millis(50),
+        };
         loop {
             for (index, addr) in targets.iter().enumerate() {
                 let left = deadline.saturating_duration_since(Instant::now());
-                let attempt = left.min(Duration::from_millis(250));
-                if super::ports::accepts(*addr, attempt).await {
+                if super::ports::ready(*addr, probe, left.min(per_try)).await {
                     return Readiness::Ready { index };
                 }
             }
@@ -202,7 +212,7 @@ impl Supervised {
                 self.exit = Some(Exit::from_status(s));
                 // Exited: one last look, in case it handed its socket to a child and left.
                 for (index, addr) in targets.iter().enumerate() {
-                    if super::ports::accepts(*addr, Duration::from_millis(50)).await {
+                    if super::ports::ready(*addr, probe, Duration::from_millis(50)).await {
                         return Readiness::Ready { index };
                     }
                 }

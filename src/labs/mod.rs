@@ -6,6 +6,7 @@ pub mod spec;
 pub mod lab01;
 pub mod lab02;
 pub mod lab03;
+pub mod server;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::server::StudentServer;
 use super::{BoxFuture, CheckCx, LabDriver};
-use crate::harness::{Readiness, Spec, Supervised, ports};
+use crate::harness::ports::Probe;
 use crate::i18n::Lang;
 use crate::net::http::{self, HttpError, HttpLimits, Response};
 use crate::net::ifaces;
@@ -38,150 +39,23 @@ pub const CHECKS: &[super::spec::CheckSpec] = Check::SPECS;
 
 /// The lab's default port: a server that ignores `PORT` binds it.
 const SEED_PORT: u16 = 8000;
-/// Lines of student output shown under a failure.
-const OUTPUT_LINES: usize = 15;
 
 pub struct Lab01 {
-    launch: Launch,
-    server: Option<Supervised>,
-    /// The port given in `PORT`.
-    given_port: u16,
-    /// The port the server really accepts on (`given_port`, or the seed's 8000).
-    port: u16,
+    server: StudentServer,
     root: Option<Response>,
 }
 
 impl Lab01 {
     pub fn new(launch: Launch) -> Lab01 {
         Lab01 {
-            launch,
-            server: None,
-            given_port: 0,
-            port: 0,
+            server: StudentServer::new(launch, SEED_PORT, Probe::Tcp),
             root: None,
         }
     }
 
-    fn spec(&self, port: u16, budget: Duration) -> Spec {
-        let env = vec![("PORT".to_string(), port.to_string())];
-        self.launch
-            .spec(&[], env, crate::harness::Limits::for_budget(budget))
-    }
-
-    fn output_failure(&self, message: String) -> Failure {
-        let f = Failure::new(message);
-        match &self.server {
-            Some(s) => f.output(s.output(OUTPUT_LINES)),
-            None => f,
-        }
-    }
-
-    async fn starts(&mut self, cx: CheckCx<'_>) -> Verdict {
-        let started = Instant::now();
-        // Another program on 8000 must not be mistaken for the student's server.
-        let seed_busy = ports::accepts(
-            (Ipv4Addr::LOCALHOST, SEED_PORT).into(),
-            Duration::from_millis(200),
-        )
-        .await;
-        // One retry: the port may be taken between choosing it and the student binding it.
-        for attempt in 0..2 {
-            let port = match ports::pick_free_port() {
-                Ok(p) => p,
-                Err(e) => return Verdict::Error(format!("no free port for the server: {e}")),
-            };
-            self.given_port = port;
-            let spec = self.spec(port, cx.deadline.saturating_duration_since(Instant::now()));
-            let mut server = match Supervised::spawn(&spec) {
-                Ok(s) => s,
-                Err(e) => return super::spawn_failure(cx.lang, &spec, &self.launch, &e),
-            };
-            let mut targets: Vec<SocketAddr> = vec![(Ipv4Addr::LOCALHOST, port).into()];
-            if !seed_busy {
-                targets.push((Ipv4Addr::LOCALHOST, SEED_PORT).into());
-            }
-            let ready = server
-                .wait_ready(&targets, cx.deadline - Duration::from_millis(100))
-                .await;
-            self.server = Some(server);
-            match ready {
-                Readiness::Ready { index } => {
-                    self.port = targets[index].port();
-                    return Verdict::pass();
-                }
-                Readiness::Exited(exit) => {
-                    let stderr = self
-                        .server
-                        .as_ref()
-                        .map(|s| s.stderr.tail())
-                        .unwrap_or_default();
-                    if mentions_port_in_use(&stderr) {
-                        if seed_busy {
-                            return Verdict::Error(cx.t(
-                                "다른 프로그램이 포트 8000 을 쓰고 있고, 제출한 프로그램도 PORT 대신 8000 을 열려고 합니다. 8000 을 쓰는 프로그램을 끄거나 PORT 를 읽도록 고친 뒤 다시 실행하세요.",
-                                "another program already uses port 8000, and your program tries to bind 8000 instead of PORT. Stop the other program, or read PORT, and run again.",
-                            ));
-                        }
-                        if attempt == 0 {
-                            self.teardown_server(cx.lang).await;
-                            continue;
-                        }
-                        return Verdict::Error(cx.t(
-                            "채점기가 고른 포트가 두 번 모두 이미 사용 중이었습니다. 다시 실행하세요.",
-                            "the port the grader chose was in use both times; run again.",
-                        ));
-                    }
-                    let mut msg = format!(
-                        "{} ({exit})",
-                        cx.t(
-                            "프로그램이 연결을 받기 전에 종료되었습니다",
-                            "your program exited before it accepted any connection"
-                        )
-                    );
-                    if let Some(limit) = crate::harness::limit_exceeded(
-                        exit,
-                        &stderr,
-                        self.server.as_ref().is_some_and(Supervised::pids_limit_hit),
-                        cx.lang,
-                    ) {
-                        msg = format!("{msg}: {limit}");
-                    }
-                    return self.output_failure(msg).into();
-                }
-                Readiness::TimedOut => {
-                    let limit = cx.deadline.saturating_duration_since(started);
-                    let msg = format!(
-                        "{} {port} ({}; {:.0} s)",
-                        cx.t(
-                            "프로그램은 실행 중이지만 제한 시간 안에 이 포트에서 연결을 받지 않았습니다:",
-                            "your program is running but did not accept connections in time on port"
-                        ),
-                        cx.t("PORT 환경 변수", "the PORT environment variable"),
-                        limit.as_secs_f64()
-                    );
-                    return self.output_failure(msg).into();
-                }
-            }
-        }
-        unreachable!("the loop returns on its last attempt")
-    }
-
-    fn uses_port(&self, cx: &CheckCx<'_>) -> Verdict {
-        if self.port == self.given_port {
-            return Verdict::pass();
-        }
-        Failure::new(cx.t(
-            "PORT 환경 변수를 읽지 않고 실습 기본 포트인 8000번에서 연결을 기다립니다 (채점은 8000번으로 계속했습니다)",
-            "your program ignores PORT and listens on the lab's default port 8000 (grading went on against 8000)",
-        ))
-        .expected(format!("PORT={}", self.given_port))
-        .actual(format!("{SEED_PORT}"))
-        .into()
-    }
-
     async fn all_addresses(&self, cx: CheckCx<'_>) -> Verdict {
         let other = cx.rng.loopback_v4();
-        let target = SocketAddr::from((other, self.port));
+        let target = SocketAddr::from((other, self.server.port()));
         let left = cx.deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, tokio::net::TcpStream::connect(target)).await {
             Ok(Ok(_)) => Verdict::pass(),
@@ -211,10 +85,10 @@ impl Lab01 {
     }
 
     async fn startup_log(&self, cx: CheckCx<'_>) -> Verdict {
-        let Some(server) = &self.server else {
+        let Some(server) = self.server.process() else {
             return Verdict::Error("no server".into());
         };
-        let port = self.port;
+        let port = self.server.port();
         let deadline = cx.deadline.min(Instant::now() + Duration::from_secs(1));
         let (out, err) = (server.stdout.clone(), server.stderr.clone());
         let both = |o: &[u8], e: &[u8]| {
@@ -281,7 +155,7 @@ impl Lab01 {
             total: left.min(HttpLimits::default().total),
             ..HttpLimits::default()
         };
-        let authority = SocketAddr::new(host, self.port);
+        let authority = SocketAddr::new(host, self.server.port());
         http::get(authority, source, &authority.to_string(), path, limits).await
     }
 
@@ -392,55 +266,6 @@ impl Lab01 {
         // Connecting to one's own address: the kernel uses that address as the source too.
         self.client_ip(cx, ip.into(), None).await
     }
-
-    async fn teardown_server(&mut self, lang: Lang) -> Vec<String> {
-        let mut notices = Vec::new();
-        let Some(mut server) = self.server.take() else {
-            return notices;
-        };
-        let t = server.shutdown(Duration::from_millis(500)).await;
-        if let (Some(exit), true) = (t.exited_early, self.port != 0) {
-            notices.push(format!(
-                "{} ({exit})",
-                lang.pick(
-                    "채점 중에 프로그램의 주 프로세스가 끝났고, 응답한 서버는 그 프로세스가 남겨 둔 다른 프로세스였습니다",
-                    "your program's main process ended during grading; the server that answered was a process it left behind"
-                )
-            ));
-        }
-        if t.needed_kill {
-            notices.push(
-                lang.pick(
-                    "프로그램이 SIGTERM 후 0.5초 안에 끝나지 않아 강제로 종료했습니다",
-                    "your program did not stop within 0.5 s of SIGTERM and was killed",
-                )
-                .to_string(),
-            );
-        }
-        if t.orphans_killed > 0 {
-            notices.push(format!(
-                "{} {}",
-                lang.pick(
-                    "프로그램이 백그라운드에 남겨 둔 프로세스를 채점기가 종료했습니다:",
-                    "the grader killed processes your program left running in the background:"
-                ),
-                t.orphans_killed
-            ));
-        }
-        if self.port != 0
-            && !ports::wait_until_free(self.port, Instant::now() + Duration::from_secs(2)).await
-        {
-            notices.push(format!(
-                "{} {}",
-                lang.pick(
-                    "프로그램을 멈춘 뒤에도 포트가 열려 있습니다. 채점기가 찾지 못한 프로세스가 잡고 있습니다:",
-                    "a port is still held after your program was stopped, by a process the grader could not find:"
-                ),
-                self.port
-            ));
-        }
-        notices
-    }
 }
 
 impl LabDriver for Lab01 {
@@ -450,8 +275,8 @@ impl LabDriver for Lab01 {
                 return Verdict::Error(format!("lab01 has no check `{id}`"));
             };
             match check {
-                Check::Starts => self.starts(cx).await,
-                Check::UsesPort => self.uses_port(&cx),
+                Check::Starts => self.server.start(&cx).await,
+                Check::UsesPort => self.server.uses_port(&cx),
                 Check::AllAddresses => self.all_addresses(cx).await,
                 Check::StartupLog => self.startup_log(cx).await,
                 Check::Status200 => self.status_200(cx).await,
@@ -468,21 +293,8 @@ impl LabDriver for Lab01 {
     }
 
     fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
-        Box::pin(self.teardown_server(lang))
+        Box::pin(self.server.stop(lang))
     }
-}
-
-fn mentions_port_in_use(stderr: &[u8]) -> bool {
-    let s = String::from_utf8_lossy(stderr);
-    [
-        "Address already in use",
-        "EADDRINUSE",
-        "Errno 98",
-        "Errno 48",
-        "WinError 10048",
-    ]
-    .iter()
-    .any(|m| s.contains(m))
 }
 
 fn http_failure(cx: &CheckCx<'_>, e: HttpError) -> Verdict {

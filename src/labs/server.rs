@@ -1,0 +1,261 @@
+//! One way to run a student's server, shared by every server lab: start it with `PORT`, wait
+//! until it is ready (a TCP connect, or for UDP a probe datagram resent until answered), fall
+//! back to the lab's default port for a program that ignores `PORT` (as the course handouts'
+//! programs do), report that through the advisory `uses_port`, and stop it with notices.
+//!
+//! Ports: the grader cannot hand a student's program a bound socket, so it picks a port that
+//! was free a moment ago from a range the kernel never hands out on its own. A program that
+//! finds it taken (another grading took it in between) is started again once on a new port,
+//! and a second collision is the grader's error, never the student's. In hermetic mode (a
+//! private network namespace) nothing else can hold a port at all.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{CheckCx, spawn_failure};
+use crate::harness::ports::{self, Probe};
+use crate::harness::{Limits, Readiness, Supervised};
+use crate::i18n::Lang;
+use crate::report::{Failure, Verdict};
+use crate::submission::Launch;
+
+/// Lines of student output shown under a failure.
+const OUTPUT_LINES: usize = 15;
+
+/// A student's server, from `starts` to teardown.
+pub struct StudentServer {
+    launch: Launch,
+    /// The lab's default port: a program that ignores `PORT` binds it.
+    default_port: u16,
+    probe: Probe,
+    process: Option<Supervised>,
+    /// The port given in `PORT`.
+    given_port: u16,
+    /// The port the server really answers on (`given_port`, or the default one); 0 until ready.
+    port: u16,
+}
+
+impl StudentServer {
+    pub fn new(launch: Launch, default_port: u16, probe: Probe) -> StudentServer {
+        StudentServer {
+            launch,
+            default_port,
+            probe,
+            process: None,
+            given_port: 0,
+            port: 0,
+        }
+    }
+
+    /// The port the server answers on (0 before it started).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The running process, once started.
+    pub fn process(&self) -> Option<&Supervised> {
+        self.process.as_ref()
+    }
+
+    /// A failure that shows the tail of the server's output.
+    pub fn failure(&self, message: impl Into<String>) -> Failure {
+        let f = Failure::new(message);
+        match &self.process {
+            Some(p) => f.output(p.output(OUTPUT_LINES)),
+            None => f,
+        }
+    }
+
+    /// The `starts` check: the server runs and is ready within the check's time.
+    pub async fn start(&mut self, cx: &CheckCx<'_>) -> Verdict {
+        let started = Instant::now();
+        let default = SocketAddr::from((Ipv4Addr::LOCALHOST, self.default_port));
+        // Another program on the default port must not be mistaken for the student's server.
+        let default_busy = ports::ready(default, &self.probe, Duration::from_millis(200)).await;
+        // One retry: the port may be taken between choosing it and the student binding it.
+        for attempt in 0..2 {
+            let port = match ports::pick_free_port() {
+                Ok(p) => p,
+                Err(e) => return Verdict::Error(format!("no free port for the server: {e}")),
+            };
+            self.given_port = port;
+            let budget = cx.deadline.saturating_duration_since(Instant::now());
+            let env = vec![("PORT".to_string(), port.to_string())];
+            let spec = self.launch.spec(&[], env, Limits::for_budget(budget));
+            let mut process = match Supervised::spawn(&spec) {
+                Ok(p) => p,
+                Err(e) => return spawn_failure(cx.lang, &spec, &self.launch, &e),
+            };
+            let mut targets = vec![SocketAddr::from((Ipv4Addr::LOCALHOST, port))];
+            if !default_busy {
+                targets.push(default);
+            }
+            let ready = process
+                .wait_ready(
+                    &targets,
+                    &self.probe,
+                    cx.deadline - Duration::from_millis(100),
+                )
+                .await;
+            self.process = Some(process);
+            match ready {
+                Readiness::Ready { index } => {
+                    self.port = targets[index].port();
+                    return Verdict::pass();
+                }
+                Readiness::Exited(exit) => {
+                    let stderr = self.process.as_ref().map(|p| p.stderr.tail());
+                    let stderr = stderr.unwrap_or_default();
+                    if mentions_port_in_use(&stderr) {
+                        if default_busy {
+                            return Verdict::Error(format!(
+                                "{} {}",
+                                cx.t(
+                                    "다른 프로그램이 실습 기본 포트를 이미 쓰고 있고, 제출한 프로그램도 PORT 대신 그 포트를 열려고 합니다. 그 프로그램을 끄거나 PORT를 읽도록 고친 뒤 다시 실행하세요. 포트:",
+                                    "another program already uses the lab's default port, and your program tries to bind it instead of PORT. Stop the other program, or read PORT, and run again. Port:",
+                                ),
+                                self.default_port
+                            ));
+                        }
+                        if attempt == 0 {
+                            self.stop(cx.lang).await;
+                            continue;
+                        }
+                        return Verdict::Error(cx.t(
+                            "채점기가 고른 포트가 두 번 모두 이미 사용 중이었습니다. 다시 실행하세요.",
+                            "the port the grader chose was in use both times; run again.",
+                        ));
+                    }
+                    let before = match self.probe {
+                        Probe::Tcp => cx.t(
+                            "프로그램이 연결을 받기 전에 종료되었습니다",
+                            "your program exited before it accepted any connection",
+                        ),
+                        Probe::Udp(_) => cx.t(
+                            "프로그램이 데이터그램에 답하기 전에 종료되었습니다",
+                            "your program exited before it answered any datagram",
+                        ),
+                    };
+                    let mut msg = format!("{before} ({exit})");
+                    let pids_hit = self
+                        .process
+                        .as_ref()
+                        .is_some_and(Supervised::pids_limit_hit);
+                    if let Some(limit) =
+                        crate::harness::limit_exceeded(exit, &stderr, pids_hit, cx.lang)
+                    {
+                        msg = format!("{msg}: {limit}");
+                    }
+                    return self.failure(msg).into();
+                }
+                Readiness::TimedOut => {
+                    let limit = cx.deadline.saturating_duration_since(started);
+                    let what = match self.probe {
+                        Probe::Tcp => cx.t(
+                            "프로그램은 실행 중이지만 제한 시간 안에 이 포트에서 연결을 받지 않았습니다:",
+                            "your program is running but did not accept connections in time on port",
+                        ),
+                        Probe::Udp(_) => cx.t(
+                            "프로그램은 실행 중이지만 제한 시간 안에 이 포트로 보낸 데이터그램에 답하지 않았습니다:",
+                            "your program is running but did not answer a datagram in time on port",
+                        ),
+                    };
+                    let msg = format!(
+                        "{what} {port} ({}; {:.0} s)",
+                        cx.t("PORT 환경 변수", "the PORT environment variable"),
+                        limit.as_secs_f64()
+                    );
+                    return self.failure(msg).into();
+                }
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    /// The advisory `uses_port` check: it listens on `PORT`, not on the lab's default port.
+    pub fn uses_port(&self, cx: &CheckCx<'_>) -> Verdict {
+        if self.port == self.given_port {
+            return Verdict::pass();
+        }
+        Failure::new(format!(
+            "{} {} ({})",
+            cx.t(
+                "PORT 환경 변수를 읽지 않고 실습 기본 포트에서 연결을 기다립니다:",
+                "your program ignores PORT and listens on the lab's default port:"
+            ),
+            self.port,
+            cx.t(
+                "채점은 이 포트로 계속했습니다",
+                "grading went on against that port"
+            ),
+        ))
+        .expected(format!("PORT={}", self.given_port))
+        .actual(format!("{}", self.port))
+        .into()
+    }
+
+    /// Stops the server and everything it started. Returns notices for the report.
+    pub async fn stop(&mut self, lang: Lang) -> Vec<String> {
+        let mut notices = Vec::new();
+        let Some(mut process) = self.process.take() else {
+            return notices;
+        };
+        let t = process.shutdown(Duration::from_millis(500)).await;
+        if let (Some(exit), true) = (t.exited_early, self.port != 0) {
+            notices.push(format!(
+                "{} ({exit})",
+                lang.pick(
+                    "채점 중에 프로그램의 주 프로세스가 끝났고, 응답한 서버는 그 프로세스가 남겨 둔 다른 프로세스였습니다",
+                    "your program's main process ended during grading; the server that answered was a process it left behind"
+                )
+            ));
+        }
+        if t.needed_kill {
+            notices.push(
+                lang.pick(
+                    "프로그램이 SIGTERM을 받고 0.5초 안에 끝나지 않아 강제로 종료했습니다",
+                    "your program did not stop within 0.5 s of SIGTERM and was killed",
+                )
+                .to_string(),
+            );
+        }
+        if t.orphans_killed > 0 {
+            notices.push(format!(
+                "{} {}",
+                lang.pick(
+                    "프로그램이 백그라운드에 남겨 둔 프로세스를 채점기가 종료했습니다:",
+                    "the grader killed processes your program left running in the background:"
+                ),
+                t.orphans_killed
+            ));
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        if self.port != 0 && !ports::wait_until_free(self.port, &self.probe, deadline).await {
+            notices.push(format!(
+                "{} {}",
+                lang.pick(
+                    "프로그램을 멈춘 뒤에도 포트가 열려 있습니다. 채점기가 찾지 못한 프로세스가 잡고 있습니다:",
+                    "a port is still held after your program was stopped, by a process the grader could not find:"
+                ),
+                self.port
+            ));
+        }
+        notices
+    }
+}
+
+/// Whether a program's error output says its port was taken.
+fn mentions_port_in_use(stderr: &[u8]) -> bool {
+    let s = String::from_utf8_lossy(stderr);
+    [
+        "Address already in use",
+        "EADDRINUSE",
+        "Errno 98",
+        "Errno 48",
+        "WinError 10048",
+    ]
+    .iter()
+    .any(|m| s.contains(m))
+}
