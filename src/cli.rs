@@ -281,7 +281,9 @@ fn list() -> i32 {
         let _ = writeln!(
             out,
             "{}  {:<14} {}{state}",
-            info.key, info.name, info.main_file
+            info.key,
+            info.name,
+            info.main_file()
         );
     }
     exit::PASSED

@@ -10,6 +10,31 @@ pub enum LabId {
     Lab03,
 }
 
+/// Which side of a conversation a student's program plays; the grader plays the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Server,
+    Client,
+}
+
+impl Role {
+    /// `server` or `client`: the key in `grade.toml` (`[lab05.server]`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Server => "server",
+            Role::Client => "client",
+        }
+    }
+}
+
+/// One program a student writes for a lab.
+#[derive(Debug)]
+pub struct Program {
+    pub role: Role,
+    /// Its file, relative to the submission root.
+    pub file: &'static str,
+}
+
 /// Facts about a lab that do not depend on its grader definition.
 #[derive(Debug)]
 pub struct LabInfo {
@@ -20,8 +45,9 @@ pub struct LabInfo {
     pub name: &'static str,
     /// `01_ip_port_http`: the folder under `labs/` in a student repository.
     pub dir: &'static str,
-    /// The student's main file, relative to the submission root.
-    pub main_file: &'static str,
+    /// The programs the student writes, one per role (a server lab may also have a client).
+    /// Check ids of a lab's client program start with `client_` when the lab has a server too.
+    pub programs: &'static [Program],
     /// The port the seed hard-codes; servers that ignore `PORT` bind this one.
     pub seed_port: Option<u16>,
     /// The folder under `exercises/` with the handout and solution.
@@ -34,7 +60,10 @@ const LABS: &[LabInfo] = &[
         key: "lab01",
         name: "ip_port_http",
         dir: "01_ip_port_http",
-        main_file: "labs/01_ip_port_http/app.py",
+        programs: &[Program {
+            role: Role::Server,
+            file: "labs/01_ip_port_http/app.py",
+        }],
         seed_port: Some(8000),
         exercise: "lab01_ip_port_http",
     },
@@ -43,7 +72,10 @@ const LABS: &[LabInfo] = &[
         key: "lab02",
         name: "dns",
         dir: "02_dns",
-        main_file: "labs/02_dns/dns_lookup.py",
+        programs: &[Program {
+            role: Role::Client,
+            file: "labs/02_dns/dns_lookup.py",
+        }],
         seed_port: None,
         exercise: "lab02_dns",
     },
@@ -52,11 +84,26 @@ const LABS: &[LabInfo] = &[
         key: "lab03",
         name: "client",
         dir: "03_client",
-        main_file: "labs/03_client/client.py",
+        programs: &[Program {
+            role: Role::Client,
+            file: "labs/03_client/client.py",
+        }],
         seed_port: None,
         exercise: "lab03_client",
     },
 ];
+
+impl LabInfo {
+    /// The file of the lab's first program (its only one in a one-program lab).
+    pub fn main_file(&self) -> &'static str {
+        self.programs[0].file
+    }
+
+    /// The program playing `role`, if the lab has one.
+    pub fn program(&self, role: Role) -> Option<&'static Program> {
+        self.programs.iter().find(|p| p.role == role)
+    }
+}
 
 impl LabId {
     pub fn info(self) -> &'static LabInfo {
@@ -110,6 +157,10 @@ mod tests {
         }
         assert_eq!(LabId::parse("3"), Some(LabId::Lab03));
         assert_eq!(LabId::parse("lab99"), None);
+        for info in LabId::all() {
+            assert!(!info.programs.is_empty(), "{}", info.key);
+            assert!(info.main_file().starts_with(&format!("labs/{}/", info.dir)));
+        }
         assert_eq!(LabId::parse(""), None);
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::harness::{Limits, Spec};
-use crate::lab::LabInfo;
+use crate::lab::{LabInfo, Role};
 
 /// A validated way to start the lab's program. Arguments for one invocation are appended.
 #[derive(Clone, Debug)]
@@ -69,75 +69,91 @@ impl SetupError {
     }
 }
 
+/// A lab's table in `grade.toml`: `command` for a one-program lab, or a table per role
+/// (`[lab05.server]`, `[lab05.client]`), each with its own `command`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LabOverride {
+    command: Option<Vec<String>>,
+    server: Option<RoleOverride>,
+    client: Option<RoleOverride>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleOverride {
     command: Vec<String>,
 }
 
 impl Launch {
+    /// How to start the lab's first program (its only one in a one-program lab).
     pub fn resolve(
         root: &Path,
         lab: &LabInfo,
+        python: Option<&Path>,
+    ) -> Result<Launch, SetupError> {
+        Launch::resolve_role(root, lab, lab.programs[0].role, python)
+    }
+
+    /// How to start the lab's program playing `role`.
+    pub fn resolve_role(
+        root: &Path,
+        lab: &LabInfo,
+        role: Role,
         python: Option<&Path>,
     ) -> Result<Launch, SetupError> {
         if !root.is_dir() {
             return Err(SetupError::NoSubmission(root.display().to_string()));
         }
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let Some(program) = lab.program(role) else {
+            return Err(SetupError::BadGradeToml {
+                file: lab.key.to_string(),
+                message: format!("{} has no {} program", lab.key, role.key()),
+            });
+        };
         let toml_path = root.join("grade.toml");
         if toml_path.is_file() {
             let file = toml_path.display().to_string();
-            let text =
-                std::fs::read_to_string(&toml_path).map_err(|e| SetupError::BadGradeToml {
-                    file: file.clone(),
-                    message: e.to_string(),
-                })?;
-            let table: BTreeMap<String, LabOverride> =
-                toml::from_str(&text).map_err(|e| SetupError::BadGradeToml {
-                    file: file.clone(),
-                    message: e.to_string(),
-                })?;
-            if let Some(o) = table.get(lab.key) {
-                if o.command.is_empty() {
+            if let Some((table, command)) = grade_toml_command(&toml_path, lab, role)? {
+                if command.is_empty() {
                     return Err(SetupError::BadGradeToml {
                         file,
-                        message: format!("[{}] command is empty", lab.key),
+                        message: format!("[{table}] command is empty"),
                     });
                 }
                 // A command that cannot start is a setup problem to fix in grade.toml, found
                 // before anything runs, not a check the student's program failed.
-                let program = Path::new(&o.command[0]);
-                let found = if program.components().count() > 1 || program.is_absolute() {
-                    root.join(program).is_file()
+                let exe = Path::new(&command[0]);
+                let found = if exe.components().count() > 1 || exe.is_absolute() {
+                    root.join(exe).is_file()
                 } else {
-                    root.join(program).is_file() || which(program.as_os_str()).is_some()
+                    root.join(exe).is_file() || which(exe.as_os_str()).is_some()
                 };
                 if !found {
                     return Err(SetupError::CommandNotFound {
                         file,
-                        lab: lab.key.to_string(),
-                        program: o.command[0].clone(),
+                        lab: table,
+                        program: command[0].clone(),
                     });
                 }
                 return Ok(Launch {
-                    command: o.command.iter().map(OsString::from).collect(),
+                    command: command.iter().map(OsString::from).collect(),
                     origin: "grade.toml".into(),
                     root,
                     run_as: None,
                 });
             }
         }
-        let main = root.join(lab.main_file);
-        if !main.is_file() {
+        if !root.join(program.file).is_file() {
             return Err(SetupError::MissingFile {
-                path: lab.main_file.to_string(),
+                path: program.file.to_string(),
                 root: root.display().to_string(),
             });
         }
         let python = find_python(python)?;
         Ok(Launch {
-            command: vec![python.into_os_string(), lab.main_file.into()],
+            command: vec![python.into_os_string(), program.file.into()],
             origin: "default".into(),
             root,
             run_as: None,
@@ -171,6 +187,58 @@ impl Launch {
             limits,
         }
     }
+}
+
+/// The command `grade.toml` gives for `lab`'s `role`, with the table that gave it
+/// (`lab05.server`, or `lab01` for a one-program lab's plain `command`); `None` when it gives
+/// none and the lab's default file is run.
+fn grade_toml_command(
+    path: &Path,
+    lab: &LabInfo,
+    role: Role,
+) -> Result<Option<(String, Vec<String>)>, SetupError> {
+    let file = path.display().to_string();
+    let bad = |message: String| SetupError::BadGradeToml {
+        file: file.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let table: BTreeMap<String, LabOverride> =
+        toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let Some(o) = table.get(lab.key) else {
+        return Ok(None);
+    };
+    let key = lab.key;
+    for (r, given) in [(Role::Server, &o.server), (Role::Client, &o.client)] {
+        if given.is_some() && lab.program(r).is_none() {
+            return Err(bad(format!(
+                "[{key}.{}]: {key} has no {} program",
+                r.key(),
+                r.key()
+            )));
+        }
+    }
+    if o.command.is_some() && lab.programs.len() > 1 {
+        let roles: Vec<String> = lab
+            .programs
+            .iter()
+            .map(|p| format!("[{key}.{}]", p.role.key()))
+            .collect();
+        return Err(bad(format!(
+            "[{key}] command: {key} has {} programs; give each its command in {}",
+            lab.programs.len(),
+            roles.join(" and ")
+        )));
+    }
+    let by_role = match role {
+        Role::Server => &o.server,
+        Role::Client => &o.client,
+    };
+    Ok(match (by_role, &o.command) {
+        (Some(r), _) => Some((format!("{key}.{}", role.key()), r.command.clone())),
+        (None, Some(c)) => Some((key.to_string(), c.clone())),
+        (None, None) => None,
+    })
 }
 
 /// `--python PATH`, else the first of `python3`, `python` (and `py` on Windows) on PATH that
@@ -261,6 +329,75 @@ fn which(name: &std::ffi::OsStr) -> Option<PathBuf> {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use crate::lab::{LabId, Program};
+
+    /// A two-program lab, as lab04 and lab05 are (a server and a client).
+    static TWO: LabInfo = LabInfo {
+        id: LabId::Lab01,
+        key: "lab05",
+        name: "tcp_echo",
+        dir: "05_tcp_echo",
+        programs: &[
+            Program {
+                role: Role::Server,
+                file: "labs/05_tcp_echo/tcp_server.py",
+            },
+            Program {
+                role: Role::Client,
+                file: "labs/05_tcp_echo/tcp_client.py",
+            },
+        ],
+        seed_port: Some(8888),
+        exercise: "lab05_tcp_echo",
+    };
+
+    fn repo(grade_toml: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("grade.toml"), grade_toml).unwrap();
+        std::fs::write(dir.path().join("srv"), "").unwrap();
+        std::fs::write(dir.path().join("cli"), "").unwrap();
+        dir
+    }
+
+    #[test]
+    fn each_role_has_its_own_command() {
+        let dir = repo(
+            "[lab05.server]\ncommand = [\"./srv\"]\n[lab05.client]\ncommand = [\"./cli\", \"-v\"]\n",
+        );
+        let s = Launch::resolve_role(dir.path(), &TWO, Role::Server, None).unwrap();
+        assert_eq!(s.command, ["./srv"]);
+        let c = Launch::resolve_role(dir.path(), &TWO, Role::Client, None).unwrap();
+        assert_eq!(c.command, ["./cli", "-v"]);
+        assert_eq!(c.origin, "grade.toml");
+    }
+
+    #[test]
+    fn one_command_for_a_two_program_lab_is_refused_naming_the_tables() {
+        let dir = repo("[lab05]\ncommand = [\"./srv\"]\n");
+        let e = Launch::resolve_role(dir.path(), &TWO, Role::Server, None).unwrap_err();
+        assert!(
+            e.to_string().contains("[lab05.server] and [lab05.client]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_one_program_lab_takes_either_form_but_no_other_role() {
+        let lab01 = LabId::Lab01.info();
+        let dir = repo("[lab01.server]\ncommand = [\"./srv\"]\n");
+        assert_eq!(
+            Launch::resolve(dir.path(), lab01, None).unwrap().command,
+            ["./srv"]
+        );
+        let dir = repo("[lab01]\ncommand = [\"./srv\"]\n");
+        assert_eq!(
+            Launch::resolve(dir.path(), lab01, None).unwrap().command,
+            ["./srv"]
+        );
+        let dir = repo("[lab01.client]\ncommand = [\"./cli\"]\n");
+        let e = Launch::resolve(dir.path(), lab01, None).unwrap_err();
+        assert!(e.to_string().contains("lab01 has no client program"), "{e}");
+    }
 
     #[test]
     fn a_fake_or_old_python_is_not_taken_for_python3() {
