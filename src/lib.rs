@@ -30,6 +30,7 @@
 //! | [`runner`] | the check graph: order, prerequisites, time budgets, outcomes |
 //! | [`labs`] | one driver per lab: the checks themselves; `labs::spec`: the check graph as the code declares it |
 //! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`) |
+//! | [`counterpart`] | scripted, bounded peers for student clients (drop, stall, reply in pieces) |
 //! | [`report`] | the result model, events, and the reporters |
 //! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |
 //! | [`i18n`] | Korean and English, chosen by `--lang` or the locale |
@@ -81,6 +82,7 @@
 //! 5. Add a broken variant that makes exactly this check fail, and a test for it.
 
 pub mod cli;
+pub mod counterpart;
 pub mod definition;
 pub mod graders;
 pub mod harness;

@@ -136,6 +136,14 @@ pub enum FixtureError {
 /// A running fixture; it stops when dropped.
 pub struct DnsFixture {
     _server: Server<Catalog>,
+    addr: SocketAddr,
+}
+
+impl DnsFixture {
+    /// Where it answers (UDP and TCP on the same port).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
 }
 
 /// Adds the zone `text` (origin `origin`) to `catalog`.
@@ -163,12 +171,74 @@ pub async fn serve(zone: &Zone, addr: SocketAddr) -> Result<DnsFixture, FixtureE
     add_zone(&mut catalog, "localhost.", LOCALHOST_ZONE.to_string())?;
     let mut server = Server::new(catalog);
     let bind = |source| FixtureError::Bind { addr, source };
-    server.register_socket(tokio::net::UdpSocket::bind(addr).await.map_err(bind)?);
+    let udp = tokio::net::UdpSocket::bind(addr).await.map_err(bind)?;
+    // TCP on the UDP socket's port (port 0 in tests picks one for both).
+    let addr = udp.local_addr().map_err(bind)?;
+    server.register_socket(udp);
     let bind = |source| FixtureError::Bind { addr, source };
     server.register_listener(
         tokio::net::TcpListener::bind(addr).await.map_err(bind)?,
         Duration::from_secs(5),
         4096,
     );
-    Ok(DnsFixture { _server: server })
+    Ok(DnsFixture {
+        _server: server,
+        addr,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal DNS query for `name`, type A, class IN.
+    fn query(id: u16, name: &str) -> Vec<u8> {
+        let mut q = id.to_be_bytes().to_vec();
+        q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+        for label in name.trim_end_matches('.').split('.') {
+            q.push(label.len() as u8);
+            q.extend_from_slice(label.as_bytes());
+        }
+        q.extend_from_slice(&[0, 0, 1, 0, 1]);
+        q
+    }
+
+    /// Garbage datagrams sprayed at the fixture (a student's program may do it) change
+    /// nothing: it still answers a real query afterwards.
+    #[tokio::test]
+    async fn garbage_datagrams_change_nothing() {
+        let zone = Zone::random(&mut Rng::new(5));
+        let fixture = serve(&zone, (std::net::Ipv4Addr::LOCALHOST, 0).into())
+            .await
+            .unwrap();
+        let c = tokio::net::UdpSocket::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+            .await
+            .unwrap();
+        c.connect(fixture.addr()).await.unwrap();
+        let mut rng = Rng::new(9);
+        for i in 0..500usize {
+            let len = (rng.next_u64() % 600) as usize + (i % 3);
+            let junk: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+            let _ = c.send(&junk).await;
+        }
+        let mut buf = [0u8; 1500];
+        // Drain whatever error answers came back, then ask for real.
+        while let Ok(Ok(_)) =
+            tokio::time::timeout(Duration::from_millis(50), c.recv(&mut buf)).await
+        {}
+        c.send(&query(0xbeef, "localhost.")).await.unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let n = tokio::time::timeout_at(deadline, c.recv(&mut buf))
+                .await
+                .expect("an answer in time")
+                .unwrap();
+            if buf[..2] == [0xbe, 0xef] {
+                assert_eq!(buf[3] & 0x0f, 0, "rcode NOERROR");
+                assert_eq!(u16::from_be_bytes([buf[6], buf[7]]), 1, "one A record");
+                assert!(n > 12);
+                break;
+            }
+        }
+    }
 }
