@@ -16,7 +16,7 @@ use crate::report::human::HumanReporter;
 use crate::report::json::JsonReporter;
 use crate::rng::Rng;
 use crate::runner::{self, RunConfig};
-use crate::submission::Launch;
+use crate::submission::Programs;
 
 /// Exit codes, a contract for scripts.
 pub mod exit {
@@ -352,6 +352,38 @@ async fn reference(lab: &str, port: Option<u16>, args: &[String]) -> i32 {
             let _ = std::io::stdout().write_all(&out);
             code
         }
+        LabId::Lab04 => reference_lab04(port, args).await,
+    }
+}
+
+/// `grade reference lab04 server [--port N]` or `grade reference lab04 client HOST PORT MESSAGE`.
+async fn reference_lab04(port: Option<u16>, args: &[String]) -> i32 {
+    match args.first().map(String::as_str) {
+        Some("server") => {
+            let port = port
+                .or_else(|| std::env::var("PORT").ok().and_then(|p| p.parse().ok()))
+                .unwrap_or(6789);
+            let socket = match tokio::net::UdpSocket::bind(("0.0.0.0", port)).await {
+                Ok(s) => s,
+                Err(e) => return usage(format!("failed to bind UDP 0.0.0.0:{port}: {e}")),
+            };
+            println!("[UDP] echo server on 0.0.0.0:{port}");
+            tokio::select! {
+                r = crate::reference::lab04::serve(socket) => {
+                    if let Err(e) = r { eprintln!("grade: reference server failed: {e}"); return exit::GRADER; }
+                    exit::PASSED
+                }
+                _ = tokio::signal::ctrl_c() => exit::PASSED,
+            }
+        }
+        Some("client") => {
+            let mut out = Vec::new();
+            let code =
+                crate::reference::lab04::client(&args[1..], &mut out, &mut std::io::stderr()).await;
+            let _ = std::io::stdout().write_all(&out);
+            code
+        }
+        _ => usage("grade reference lab04 server | client HOST PORT MESSAGE"),
     }
 }
 
@@ -406,28 +438,29 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
             });
         }
     }
-    let mut launch = match Launch::resolve(&args.submission, info, args.python.as_deref()) {
-        Ok(l) => l,
+    let mut programs = match Programs::resolve(&args.submission, info, args.python.as_deref()) {
+        Ok(p) => p,
         Err(e) => return usage(e.explain(lang)),
     };
     if let Some(ids) = args.run_as {
         if !cfg!(unix) || !is_root() {
             return usage("--run-as needs Unix and a grader running as root");
         }
-        launch.run_as = Some(ids);
+        programs.set_run_as(ids);
     }
     if let Some(out) = &args.output
-        && inside(out, &launch.root)
+        && inside(out, programs.root())
     {
         return usage(format!(
             "--output {}: the report must be written outside the submission ({})",
             out.display(),
-            launch.root.display()
+            programs.root().display()
         ));
     }
     let seed = args.seed.unwrap_or_else(Rng::fresh_seed);
     let env = labs::DriverEnv { seed, hermetic };
-    let Some(mut driver) = labs::driver_for(lab, launch.clone(), env) else {
+    let submission = programs.root().display().to_string();
+    let Some(mut driver) = labs::driver_for(lab, programs, env) else {
         return usage(format!("{lab} cannot be graded by this version yet"));
     };
     let color = match args.color {
@@ -442,7 +475,7 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
     let cfg = RunConfig {
         lab: info.key,
         lab_name: info.name,
-        submission: launch.root.display().to_string(),
+        submission,
         seed,
         lang,
         options: Options { lan: args.lan },

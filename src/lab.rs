@@ -8,6 +8,7 @@ pub enum LabId {
     Lab01,
     Lab02,
     Lab03,
+    Lab04,
 }
 
 /// Which side of a conversation a student's program plays; the grader plays the other.
@@ -90,6 +91,24 @@ const LABS: &[LabInfo] = &[
         }],
         seed_port: None,
         exercise: "lab03_client",
+    },
+    LabInfo {
+        id: LabId::Lab04,
+        key: "lab04",
+        name: "udp_echo",
+        dir: "04_udp_echo",
+        programs: &[
+            Program {
+                role: Role::Server,
+                file: "labs/04_udp_echo/udp_server.py",
+            },
+            Program {
+                role: Role::Client,
+                file: "labs/04_udp_echo/udp_client.py",
+            },
+        ],
+        seed_port: Some(6789),
+        exercise: "lab04_udp_echo",
     },
 ];
 

@@ -22,7 +22,7 @@ pub struct Launch {
     pub run_as: Option<(u32, u32)>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum SetupError {
     #[error("the submission directory {0} does not exist")]
     NoSubmission(String),
@@ -65,6 +65,76 @@ impl SetupError {
             (Lang::Ko, SetupError::CommandNotFound { file, lab, program }) => format!(
                 "{file}: [{lab}] command의 `{program}`을(를) 찾을 수 없습니다 (제출 폴더의 파일도, PATH에 있는 프로그램도 아닙니다). grade.toml의 명령을 고쳐 주세요"
             ),
+        }
+    }
+}
+
+/// How each of a lab's programs is started. A program whose file is missing is kept as that
+/// error, so a student who has written the server but not yet the client is graded on the
+/// server (the client's checks fail with the message); only when every program is missing,
+/// or something else is wrong (no Python, a bad `grade.toml`), is it a setup error.
+#[derive(Clone, Debug)]
+pub struct Programs {
+    root: PathBuf,
+    roles: Vec<(Role, Result<Launch, SetupError>)>,
+}
+
+impl Programs {
+    pub fn resolve(
+        root: &Path,
+        lab: &LabInfo,
+        python: Option<&Path>,
+    ) -> Result<Programs, SetupError> {
+        let roles: Vec<(Role, Result<Launch, SetupError>)> = lab
+            .programs
+            .iter()
+            .map(|p| (p.role, Launch::resolve_role(root, lab, p.role, python)))
+            .collect();
+        let fatal = roles.iter().find_map(|(_, r)| match r {
+            Err(SetupError::MissingFile { .. }) | Ok(_) => None,
+            Err(e) => Some(e.clone()),
+        });
+        if let Some(e) = fatal {
+            return Err(e);
+        }
+        let root = match roles.iter().find_map(|(_, r)| r.as_ref().ok()) {
+            Some(l) => l.root.clone(),
+            None => {
+                let (_, first) = roles.into_iter().next().expect("a lab has a program");
+                return Err(first.expect_err("every program is missing"));
+            }
+        };
+        Ok(Programs { root, roles })
+    }
+
+    /// The submission's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// How the program playing `role` starts, or why it cannot.
+    pub fn get(&self, role: Role) -> Result<&Launch, &SetupError> {
+        match self.roles.iter().find(|(r, _)| *r == role) {
+            Some((_, Ok(l))) => Ok(l),
+            Some((_, Err(e))) => Err(e),
+            None => panic!("the lab has no {} program", role.key()),
+        }
+    }
+
+    /// The lab's first program (a one-program lab's only one, which `resolve` found).
+    pub fn first(&self) -> Launch {
+        match &self.roles[0].1 {
+            Ok(l) => l.clone(),
+            Err(e) => panic!("resolve returns a one-program lab only with its program: {e}"),
+        }
+    }
+
+    /// `--run-as`: every program runs as this user.
+    pub fn set_run_as(&mut self, ids: (u32, u32)) {
+        for (_, l) in &mut self.roles {
+            if let Ok(l) = l {
+                l.run_as = Some(ids);
+            }
         }
     }
 }

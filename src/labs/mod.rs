@@ -6,6 +6,7 @@ pub mod spec;
 pub mod lab01;
 pub mod lab02;
 pub mod lab03;
+pub mod lab04;
 pub mod server;
 
 use std::future::Future;
@@ -23,7 +24,7 @@ use crate::i18n::Lang;
 use crate::lab::LabId;
 use crate::report::Verdict;
 use crate::rng::Rng;
-use crate::submission::Launch;
+use crate::submission::{Launch, Programs};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -52,7 +53,7 @@ pub struct DriverEnv {
 /// Whether a lab uses hermetic mode (entered before the runtime starts, so decided early).
 pub fn wants_hermetic(lab: LabId) -> bool {
     match lab {
-        LabId::Lab01 => false,
+        LabId::Lab01 | LabId::Lab04 => false,
         LabId::Lab02 | LabId::Lab03 => true,
     }
 }
@@ -163,6 +164,7 @@ pub fn check_specs(lab: LabId) -> &'static [spec::CheckSpec] {
         LabId::Lab01 => lab01::CHECKS,
         LabId::Lab02 => lab02::CHECKS,
         LabId::Lab03 => lab03::CHECKS,
+        LabId::Lab04 => lab04::CHECKS,
     }
 }
 
@@ -171,11 +173,12 @@ pub fn is_implemented(lab: LabId) -> bool {
     !check_specs(lab).is_empty()
 }
 
-/// The driver for `lab`, grading the program `launch` starts.
-pub fn driver_for(lab: LabId, launch: Launch, env: DriverEnv) -> Option<Box<dyn LabDriver>> {
+/// The driver for `lab`, grading the programs `programs` starts.
+pub fn driver_for(lab: LabId, programs: Programs, env: DriverEnv) -> Option<Box<dyn LabDriver>> {
     match lab {
-        LabId::Lab01 => Some(Box::new(lab01::Lab01::new(launch))),
-        LabId::Lab02 => Some(Box::new(lab02::Lab02::new(launch, env))),
-        LabId::Lab03 => Some(Box::new(lab03::Lab03::new(launch, env))),
+        LabId::Lab01 => Some(Box::new(lab01::Lab01::new(programs.first()))),
+        LabId::Lab02 => Some(Box::new(lab02::Lab02::new(programs.first(), env))),
+        LabId::Lab03 => Some(Box::new(lab03::Lab03::new(programs.first(), env))),
+        LabId::Lab04 => Some(Box::new(lab04::Lab04::new(programs, env))),
     }
 }

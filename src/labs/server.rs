@@ -59,6 +59,11 @@ impl StudentServer {
         self.process.as_ref()
     }
 
+    /// How the server's main process ended, if it has (a server must keep running).
+    pub fn exited(&mut self) -> Option<crate::harness::Exit> {
+        self.process.as_mut().and_then(Supervised::try_exit)
+    }
+
     /// A failure that shows the tail of the server's output.
     pub fn failure(&self, message: impl Into<String>) -> Failure {
         let f = Failure::new(message);

@@ -5,3 +5,4 @@
 pub mod lab01;
 pub mod lab02;
 pub mod lab03;
+pub mod lab04;
