@@ -2,7 +2,7 @@
 
 실행:  python labs/02_dns/dns_lookup.py localhost
 
-출력 형식 (채점기가 한 줄씩 비교합니다):
+출력 형식 (채점기가 읽는 줄):
     [DNS] domain=localhost
     -> 127.0.0.1
     -> ::1
@@ -40,8 +40,9 @@ def lookup(name):
         # 링크-로컬 IPv6 주소(fe80::...)에는 "%eth0" 같은 scope 가 붙어 올 수 있습니다.
         # "어느 네트워크 카드로 나갈지"라는 정보일 뿐 주소의 일부가 아니므로 떼어 냅니다.
         ip = ip.split("%", 1)[0]
-        # set 만 쓰면 순서가 섞이고, list 만 쓰면 중복 검사가 느립니다.
-        # 둘을 함께 써서 "처음 나온 순서"를 지키며 중복을 뺍니다.
+        # set만 쓰면 순서가 섞이고, list만 쓰면 중복 검사가 느립니다.
+        # 둘을 함께 써서 "처음 나온 순서"를 지키며 중복을 뺍니다. 채점기는 순서를 보지 않으므로
+        # sorted()로 정렬해도 되지만, 여기서는 리졸버가 준 순서를 그대로 보여 줍니다.
         if ip not in seen:
             seen.add(ip)
             addresses.append(ip)
@@ -55,8 +56,8 @@ def main():
     sys.stdout.reconfigure(encoding="utf-8", line_buffering=True)
 
     if len(sys.argv) != 2:
-        # 사용법은 stderr 로 보냅니다: stdout 은 "결과"만 담는 통로로 남겨 둡니다.
-        # 종료 코드 2 는 "명령을 잘못 썼다"는 관례적인 값입니다 (argparse 도 2 를 씁니다).
+        # 사용법은 stderr로 보냅니다. stdout은 "결과"만 담는 통로로 남겨 둡니다.
+        # 종료 코드 2는 관례상 "명령을 잘못 썼다"는 뜻입니다 (argparse도 2를 씁니다).
         print("usage: python dns_lookup.py NAME", file=sys.stderr)
         return 2
 
@@ -66,10 +67,10 @@ def main():
         addresses = lookup(name)
     except (socket.gaierror, UnicodeError) as e:
         # 없는 이름은 프로그램의 버그가 아니라 흔히 일어나는 "결과"입니다. traceback 대신
-        # 사람이 읽을 수 있는 한 줄을 남기고, 0 이 아닌 종료 코드로 실패를 알립니다.
-        # (다른 프로그램과 채점기는 출력 글자가 아니라 종료 코드로 성공/실패를 판단합니다.)
+        # 사람이 읽을 수 있는 한 줄을 남기고, 0이 아닌 종료 코드로 실패를 알립니다.
+        # (다른 프로그램과 채점기는 출력된 글자가 아니라 종료 코드를 보고 성공과 실패를 판단합니다.)
         # UnicodeError: 빈 라벨("a..b")이나 63자가 넘는 라벨처럼 이름 규칙(IDNA)에 어긋나는
-        # 이름은 리졸버에 묻기도 전에 파이썬이 거절합니다. 이것도 "조회 실패"입니다.
+        # 이름은 리졸버에 묻기도 전에 파이썬이 거부합니다. 이것도 "조회 실패"입니다.
         reason = getattr(e, "strerror", None) or str(e)
         print(f"[DNS] error: could not resolve {name} ({reason})")
         return 1

@@ -8,7 +8,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-# URL 에 포트가 없으면 scheme 이 정합니다: http 는 80, https 는 443 (IANA 가 정한 약속).
+# URL에 포트가 없으면 scheme으로 정합니다: http는 80, https는 443 (IANA가 정한 약속).
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TIMEOUT = 5.0  # 초. 대답 없는 주소 앞에서 영원히 기다리지 않도록.
 MAX_RESPONSE = 1024 * 1024  # 1 MiB. 끝없이 보내는 서버가 메모리를 다 먹지 않도록.
@@ -19,7 +19,7 @@ def why(err):  # 예외 -> 짧은 이유: "Connection refused", "timed out", ...
 
 
 def with_port(ip, port):
-    # IPv6 주소에는 ':' 가 있어 "::1:8000" 은 모호합니다. URL 처럼 대괄호를: [::1]:8000
+    # IPv6 주소에는 콜론(:)이 들어 있어서 "::1:8000"은 모호합니다. URL처럼 대괄호로 감쌉니다: [::1]:8000
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
@@ -63,8 +63,8 @@ def connect_any(candidates, port):
         try:
             sock.connect(sockaddr)
         except OSError as e:
-            # 주소가 여러 개인 이유가 바로 이것입니다(장애 대비): 하나가 거절하면 다음 주소로.
-            # 예) localhost -> ::1, 127.0.0.1 인데 서버는 IPv4 에서만 듣고 있는 경우.
+            # 주소가 여러 개인 이유가 바로 이것입니다(장애 대비). 한 주소가 거부하면 다음 주소로 넘어갑니다.
+            # 예) localhost가 ::1, 127.0.0.1 순서로 해석되는데 서버는 IPv4에서만 리슨하고 있는 경우.
             sock.close()
             print(f"[TCP] connect to {with_port(ip, port)} failed: {why(e)}")
             last_error = e
@@ -127,19 +127,19 @@ def main():
         print(f"- {ip}")
     try:
         sock = connect_any(candidates, port)
-    except OSError as e:  # 거절(refused), 시간 초과(timeout), 네트워크 없음 ...
+    except OSError as e:  # 거부(refused), 시간 초과(timeout), 네트워크 없음 ...
         print(f"[TCP] error: could not connect to {with_port(host, port)} ({why(e)})")
         return 1
     with sock:
         try:
             status, body = parse_response(http_get(sock, with_port(host, port), path))
-        except (OSError, ValueError) as e:  # 연결 끊김, 빈 응답, 망가진 상태 줄
+        except (OSError, ValueError) as e:  # 연결 끊김, 빈 응답, 잘못된 상태 줄
             print(f"[HTTP] error: {why(e)}")
             return 1
-    # 404 나 500 도 "서버가 제대로 대답한" 결과입니다: 상태 코드를 그대로 보여 주고 종료 코드 0.
+    # 상태 코드 404, 500도 "서버가 제대로 대답한" 결과입니다. 상태 코드를 그대로 보여 주고 종료 코드는 0.
     print(f"[HTTP] status={status}")
     print("[HTTP] body preview:")
-    # 앞 500 "글자"만: 바이트로 자르면 한글(UTF-8 로 3바이트)이 중간에서 잘릴 수 있습니다.
+    # 앞 500 "글자"만: 바이트 단위로 자르면 한글(UTF-8에서 3바이트)이 중간에서 잘릴 수 있습니다.
     preview = body.decode("utf-8", errors="replace")[:500]
     print(preview, end="" if preview.endswith("\n") else "\n")
     return 0

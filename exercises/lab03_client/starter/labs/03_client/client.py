@@ -2,7 +2,7 @@
 
 실행 (lab01 서버를 먼저 켜 두고):  python labs/03_client/client.py http://localhost:8000/
 
-이 파일은 lab01 서버가 8000 번에서 돌고 있을 때만 그럴듯하게 동작합니다. TODO 를 채우세요.
+이 파일은 lab01 서버가 8000번 포트에서 돌고 있을 때만 그럴듯하게 동작합니다. TODO를 채우세요.
 This file only looks right against a server on port 8000. Work through the TODOs.
 """
 
@@ -15,16 +15,16 @@ from urllib.parse import urlsplit
 def main():
     sys.stdout.reconfigure(encoding="utf-8", line_buffering=True)
 
-    # TODO(1): 인자가 없으면 stderr 에 "usage: python client.py URL", 종료 코드 2.
+    # TODO(1): 인자가 없으면 stderr에 "usage: python client.py URL"을 출력하고 종료 코드 2로 끝내세요.
     # TODO(1): no argument -> "usage: python client.py URL" on stderr, exit 2.
     parts = urlsplit(sys.argv[1])
 
-    # TODO(2): scheme 이 http 가 아니면 "[INPUT] error: only http:// URLs are supported", 종료 코드 2.
+    # TODO(2): scheme이 http가 아니면 "[INPUT] error: only http:// URLs are supported"를 출력하고 종료 코드 2.
     # TODO(2): any scheme but http -> "[INPUT] error: only http:// URLs are supported", exit 2.
     host = parts.hostname
 
-    # TODO(3): 포트는 URL 에 있으면 그 값(parts.port), 없으면 scheme 으로 정합니다 (http 80, https 443).
-    #          지금은 8000 고정이라 http://localhost:8080/ 도 8000 번으로 갑니다!
+    # TODO(3): 포트는 URL에 있으면 그 값(parts.port)을 쓰고, 없으면 scheme으로 정합니다 (http 80, https 443).
+    #          지금은 8000으로 고정되어 있어서 http://localhost:8080/도 8000번 포트로 접속합니다!
     # TODO(3): use the URL's port (parts.port), else the scheme's default (http 80, https 443).
     port = 8000
 
@@ -33,7 +33,7 @@ def main():
     path = parts.path or "/"
     print(f"[INPUT] host={host}, port={port}, path={path}")
 
-    # TODO(5): 없는 이름이면 socket.gaierror: "[DNS] error: could not resolve HOST (이유)", 종료 코드 1.
+    # TODO(5): 없는 이름이면 socket.gaierror가 납니다: "[DNS] error: could not resolve HOST (이유)"를 출력하고 종료 코드 1.
     # TODO(5): socket.gaierror -> "[DNS] error: could not resolve HOST (<reason>)", exit 1.
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     ips = []
@@ -44,10 +44,10 @@ def main():
     for ip in ips:
         print(f"- {ip}")
 
-    # TODO(6): 지금은 첫 번째 주소만 시도하고, 거절되면 traceback 으로 죽습니다.
-    #          주소를 차례로 시도하세요. 실패한 주소는 "[TCP] connect to IP:PORT failed: 이유" 를
-    #          출력하고 다음 주소로. 모두 실패하면 "[TCP] error: could not connect to HOST:PORT (이유)",
-    #          종료 코드 1. IPv6 주소는 대괄호로: [::1]:8000
+    # TODO(6): 지금은 첫 번째 주소만 시도하고, 연결이 거부되면 traceback을 남기고 죽습니다.
+    #          주소를 차례로 시도하세요. 실패한 주소는 "[TCP] connect to IP:PORT failed: 이유"를
+    #          출력하고 다음 주소로 넘어갑니다. 모두 실패하면 "[TCP] error: could not connect to HOST:PORT (이유)"를
+    #          출력하고 종료 코드 1. IPv6 주소는 대괄호로 감쌉니다: [::1]:8000
     # TODO(6): try every address in order; print "... failed: <reason>" for one that refuses and
     #          move on; if none connects print "[TCP] error: could not connect to HOST:PORT (<reason>)"
     #          and exit 1. Bracket IPv6 addresses: [::1]:8000
@@ -68,8 +68,8 @@ def main():
     )
     sock.sendall(request.encode("utf-8"))
 
-    # TODO(7): recv 한 번이 응답 전체라는 보장이 없습니다 (TCP 는 바이트의 흐름).
-    #          서버가 연결을 닫을 때(recv 가 b"")까지, 최대 1 MiB 까지 모으세요.
+    # TODO(7): recv 한 번에 응답 전체가 온다는 보장이 없습니다 (TCP는 바이트의 흐름).
+    #          서버가 연결을 닫을 때(recv가 b""를 돌려줄 때)까지, 최대 1 MiB까지 모으세요.
     # TODO(7): one recv() is not the whole response: read until the server closes (b""), max 1 MiB.
     raw = sock.recv(65536)
     sock.close()
