@@ -10,3 +10,4 @@ mod lab01;
 mod lab02;
 mod lab03;
 mod starters;
+mod student_loop;
