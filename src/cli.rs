@@ -18,6 +18,8 @@ use crate::rng::Rng;
 use crate::runner::{self, RunConfig};
 use crate::submission::Programs;
 
+mod student;
+
 /// Exit codes, a contract for scripts.
 pub mod exit {
     /// Every check passed (skipped checks allowed).
@@ -39,9 +41,13 @@ Exit codes:
   2  usage or setup problem (unknown lab, the lab's file missing, no Python found)
   3  the grader itself failed (a check ended in error)
   130  interrupted (Ctrl+C or SIGTERM); the program being graded was stopped
+Without a lab, grade grades every lab found and exits with the worst lab's code
+(3 over 2 over 1); 2 also when no lab's files are found.
 
 Examples:
+  grade                                grade every lab found here, one line each
   grade lab01                          grade the lab in the current directory
+  grade lab01 --watch                  grade again each time a file of the lab changes
   grade lab01 --submission DIR --format json
   grade reference lab01 --port 8000    run the reference server
   grade list                           list the labs";
@@ -81,9 +87,12 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct GradeArgs {
-    /// The lab to grade: lab01, 01, 1 or 01_ip_port_http.
-    #[arg(required = true)]
+    /// The lab to grade: lab01, 01, 1 or 01_ip_port_http. Without it: every lab whose files
+    /// are in the submission, one line each.
     lab: Option<String>,
+    /// Grade, then grade again each time a file of the lab (labs/<dir>/, grade.toml) changes.
+    #[arg(long)]
+    watch: bool,
     /// The submission's root directory.
     #[arg(long, default_value = ".")]
     submission: PathBuf,
@@ -160,6 +169,10 @@ pub fn main() -> i32 {
             };
         }
     };
+    // `grade` with no lab and `--watch` grade in child processes: no namespaces here.
+    if let Some(code) = student::dispatch(&cli) {
+        return code;
+    }
     // Before any thread exists, so that orphans of the student's program come back to us.
     crate::harness::become_subreaper();
     // Namespaces too must be entered while this process has a single thread.

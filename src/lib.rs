@@ -20,7 +20,7 @@
 //!
 //! | module | concept |
 //! |---|---|
-//! | [`cli`] | argument parsing, exit codes, wiring the stages together |
+//! | [`cli`] | argument parsing, exit codes, wiring the stages together; `cli/student.rs` wires the student's loop (no lab, `--watch`) |
 //! | [`lab`] | the lab registry: ids, aliases, file layout of a submission |
 //! | [`graders`] | where a lab's definition and snapshots are read from |
 //! | [`definition`] | `lab.toml`: parse, then validate into a richer type |
@@ -35,6 +35,10 @@
 //! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |
 //! | [`i18n`] | Korean and English, chosen by `--lang` or the locale |
 //! | [`rng`] | the seeded generator behind every randomized value (`--seed` replays it) |
+//! | [`overview`] | `grade` with no lab: every lab found, each graded by a child `grade labNN --format json`, summarized; rendered by [`report::overview`] |
+//! | [`watch`] | `grade labNN --watch`: a child grading, then another on each change of the lab's files (notify); rendered by [`report::watch`] |
+//! | [`subgrade`] | `grade` re-executing itself for one lab: why, stopping it politely, reading its exit |
+//! | [`interrupt`] | Ctrl+C and SIGTERM as a stream, registered before any child starts |
 //!
 //! # How to add a lab
 //!
@@ -87,15 +91,19 @@ pub mod definition;
 pub mod graders;
 pub mod harness;
 pub mod i18n;
+pub mod interrupt;
 pub mod lab;
 pub mod labs;
 pub mod net;
+pub mod overview;
 pub mod reference;
 pub mod report;
 pub mod rng;
 pub mod runner;
+pub mod subgrade;
 pub mod submission;
 pub mod text;
+pub mod watch;
 
 /// Cases per property test: `NETGRADE_FUZZ_CASES` for a long fuzzing run, else `default`.
 #[cfg(test)]

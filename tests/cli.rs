@@ -25,9 +25,10 @@ fn unknown_lab_is_a_usage_error() {
         .stderr_has("unknown lab `lab99`");
 }
 
+/// Without a lab, `grade` grades every lab it finds; the grader's own repository has none.
 #[test]
-fn missing_lab_argument_is_a_usage_error() {
-    run(&mut grade()).code(2);
+fn missing_lab_argument_outside_a_lab_repository_is_a_usage_error() {
+    run(&mut grade()).code(2).stderr_has("found no lab");
 }
 
 #[test]

@@ -11,3 +11,4 @@ mod lab02;
 mod lab03;
 mod literal;
 mod starters;
+mod student_loop;

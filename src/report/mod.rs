@@ -3,6 +3,8 @@
 
 pub mod human;
 pub mod json;
+pub mod overview;
+pub mod watch;
 
 use serde::Serialize;
 
