@@ -9,6 +9,7 @@ mod hostile;
 mod lab01;
 mod lab02;
 mod lab03;
+mod lab04;
 mod literal;
 mod starters;
 mod student_loop;

@@ -50,6 +50,28 @@ pub fn is_bindable(port: u16, probe: &Probe) -> bool {
     }
 }
 
+/// Whether some socket is bound to UDP `port`, found without sending anything (a datagram
+/// would be spent: a server that answers one and exits must keep its answer for the check).
+/// Linux reads the kernel's socket tables; elsewhere a bind attempt tells.
+pub fn udp_bound(port: u16) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let needle = format!(":{port:04X} ");
+        let bound = ["/proc/net/udp", "/proc/net/udp6"].iter().any(|table| {
+            std::fs::read_to_string(table).is_ok_and(|t| {
+                t.lines()
+                    .skip(1)
+                    .filter_map(|l| l.split_whitespace().nth(1))
+                    .any(|local| format!("{local} ").ends_with(&needle))
+            })
+        });
+        if std::path::Path::new("/proc/net/udp").exists() {
+            return bound;
+        }
+    }
+    !is_bindable(port, &Probe::Udp(Vec::new()))
+}
+
 /// Whether something accepts connections at `addr` (one short attempt).
 pub async fn accepts(addr: SocketAddr, timeout: Duration) -> bool {
     matches!(
@@ -124,5 +146,14 @@ mod tests {
         // Nothing bound there any more: not ready, and told so without waiting long.
         assert!(!ready(addr, &probe, Duration::from_millis(200)).await);
         assert!(is_bindable(addr.port(), &probe));
+    }
+
+    #[test]
+    fn a_bound_udp_port_is_seen_without_sending() {
+        let s = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = s.local_addr().unwrap().port();
+        assert!(udp_bound(port));
+        drop(s);
+        assert!(!udp_bound(port));
     }
 }

@@ -33,6 +33,8 @@ pub struct StudentServer {
     process: Option<Supervised>,
     /// The port given in `PORT`.
     given_port: u16,
+    /// Times the server was started again because it had exited between checks.
+    restarts: usize,
     /// The port the server really answers on (`given_port`, or the default one); 0 until ready.
     port: u16,
 }
@@ -46,6 +48,65 @@ impl StudentServer {
             process: None,
             given_port: 0,
             port: 0,
+            restarts: 0,
+        }
+    }
+
+    /// Before a check: a server that exited (one that answers one request and stops, as a
+    /// handout's first example does) is started again, so that each check grades its own
+    /// lesson and only the check about serving on (`keeps_serving`) fails for it. Readiness
+    /// here sends nothing: it waits until the port is held again.
+    pub async fn ensure_running(&mut self, cx: &CheckCx<'_>) -> Result<(), Verdict> {
+        if self.exited().is_none() {
+            return Ok(());
+        }
+        if let Some(mut old) = self.process.take() {
+            old.shutdown(Duration::from_millis(200)).await;
+        }
+        self.restarts += 1;
+        let budget = cx.deadline.saturating_duration_since(Instant::now());
+        let env = vec![("PORT".to_string(), self.given_port.to_string())];
+        let spec = self.launch.spec(&[], env, Limits::for_budget(budget));
+        let process = Supervised::spawn(&spec)
+            .map_err(|e| spawn_failure(cx.lang, &spec, &self.launch, &e))?;
+        self.process = Some(process);
+        let deadline = cx.deadline.min(Instant::now() + Duration::from_secs(5));
+        let mut pause = Duration::from_millis(2);
+        loop {
+            let held = match self.probe {
+                Probe::Tcp => {
+                    ports::accepts(
+                        (Ipv4Addr::LOCALHOST, self.port).into(),
+                        Duration::from_millis(100),
+                    )
+                    .await
+                }
+                Probe::Udp(_) => ports::udp_bound(self.port),
+            };
+            if held {
+                return Ok(());
+            }
+            if let Some(exit) = self.exited() {
+                return Err(self
+                    .failure(format!(
+                        "{} ({exit})",
+                        cx.t(
+                            "다시 시작한 서버가 준비되기 전에 종료되었습니다",
+                            "the server, started again, exited before it was ready"
+                        )
+                    ))
+                    .into());
+            }
+            if Instant::now() >= deadline {
+                return Err(self
+                    .failure(cx.t(
+                        "다시 시작한 서버가 제한 시간(5 s) 안에 포트를 열지 않았습니다",
+                        "the server, started again, did not bind its port within 5 s",
+                    ))
+                    .into());
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
         }
     }
 
@@ -201,14 +262,37 @@ impl StudentServer {
         .into()
     }
 
+    /// Whether the server's port is held, found without spending a datagram.
+    async fn port_held(&self) -> bool {
+        match self.probe {
+            Probe::Tcp => {
+                let addr = (Ipv4Addr::LOCALHOST, self.port).into();
+                ports::accepts(addr, Duration::from_millis(100)).await
+            }
+            Probe::Udp(_) => ports::udp_bound(self.port),
+        }
+    }
+
     /// Stops the server and everything it started. Returns notices for the report.
     pub async fn stop(&mut self, lang: Lang) -> Vec<String> {
         let mut notices = Vec::new();
+        if self.restarts > 0 {
+            notices.push(format!(
+                "{} {}",
+                lang.pick(
+                    "서버가 검사 사이에 종료되어 채점기가 다시 시작했습니다. 횟수:",
+                    "your server exited between checks and the grader started it again; times:"
+                ),
+                self.restarts
+            ));
+        }
+        // Held by someone while the main process is gone: it left a server behind.
+        let left_behind = self.exited().is_some() && self.port != 0 && self.port_held().await;
         let Some(mut process) = self.process.take() else {
             return notices;
         };
         let t = process.shutdown(Duration::from_millis(500)).await;
-        if let (Some(exit), true) = (t.exited_early, self.port != 0) {
+        if let (Some(exit), true) = (t.exited_early, left_behind) {
             notices.push(format!(
                 "{} ({exit})",
                 lang.pick(

@@ -35,9 +35,9 @@ checks! {
         BadBytes = "bad_bytes" needs ["starts"],
         ClientRuns = "client_runs",
         ClientReplyLine = "client_reply_line" needs ["client_runs"],
-        ClientRetries = "client_retries" needs ["client_runs"] hints ["no_retry"],
         ClientNoExtraSends = "client_no_extra_sends" needs ["client_runs"],
         ClientGivesUp = "client_gives_up" needs ["client_runs"] hints ["never_ends", "too_many"],
+        ClientRetries = "client_retries" needs ["client_runs"] hints ["no_retry"],
     }
 }
 
@@ -98,13 +98,26 @@ impl Lab04 {
         None
     }
 
-    /// One payload from a fresh socket: it must come back byte for byte.
-    async fn echo_of(&mut self, payload: Vec<u8>, cx: &CheckCx<'_>) -> Verdict {
+    /// One payload from a fresh socket: it must come back byte for byte. With `restart`, a
+    /// server that was still on its way out after the previous check (it answers once, then
+    /// exits) is started again and asked once more: serving on is `keeps_serving`'s lesson.
+    async fn echo_of(&mut self, payload: Vec<u8>, restart: bool, cx: &CheckCx<'_>) -> Verdict {
         let socket = match fresh_socket().await {
             Ok(s) => s,
             Err(v) => return v,
         };
-        match self.exchange(&socket, &payload, cx).await {
+        let mut reply = self.exchange(&socket, &payload, cx).await;
+        if reply.is_none()
+            && restart
+            && let Ok(server) = &mut self.server
+            && server.exited().is_some()
+        {
+            if let Err(v) = server.ensure_running(cx).await {
+                return v;
+            }
+            reply = self.exchange(&socket, &payload, cx).await;
+        }
+        match reply {
             Some(r) if r == payload => Verdict::pass(),
             Some(r) => {
                 let mut f = Failure::new(format!(
@@ -254,6 +267,16 @@ impl LabDriver for Lab04 {
             let Some(check) = Check::parse(id) else {
                 return Verdict::Error(format!("lab04 has no check `{id}`"));
             };
+            // Every server check after `starts` gets a running server, restarted if it exited.
+            if !matches!(check, Check::Starts | Check::UsesPort)
+                && CHECKS
+                    .iter()
+                    .any(|c| c.id == id && c.needs.contains(&"starts"))
+                && let Ok(s) = &mut self.server
+                && let Err(v) = s.ensure_running(&cx).await
+            {
+                return v;
+            }
             match check {
                 Check::Starts => match &mut self.server {
                     Ok(s) => s.start(&cx).await,
@@ -265,18 +288,18 @@ impl LabDriver for Lab04 {
                 },
                 Check::Echo => {
                     let p = format!("echo-{}", cx.rng.token(16)).into_bytes();
-                    self.echo_of(p, &cx).await
+                    self.echo_of(p, true, &cx).await
                 }
                 Check::KeepsServing => self.keeps_serving(cx).await,
                 Check::ReplyAddress => self.reply_address(cx).await,
                 Check::MaxSize => {
                     let unit = cx.rng.token(16);
                     let p: Vec<u8> = unit.bytes().cycle().take(MAX_SIZE).collect();
-                    self.echo_of(p, &cx).await
+                    self.echo_of(p, true, &cx).await
                 }
                 Check::Korean => {
                     let p = format!("안녕하세요, UDP 에코 {} 확인", cx.rng.token(6)).into_bytes();
-                    self.echo_of(p, &cx).await
+                    self.echo_of(p, true, &cx).await
                 }
                 Check::BadBytes => {
                     let socket = match fresh_socket().await {
@@ -286,7 +309,8 @@ impl LabDriver for Lab04 {
                     // Not UTF-8: a lone continuation byte, an overlong form, 0xff.
                     let _ = socket.send_to(b"\x80\xc0\xafbad\xff", self.target()).await;
                     let p = format!("after-bad-bytes-{}", cx.rng.token(8)).into_bytes();
-                    self.echo_of(p, &cx).await
+                    // No restart: dying on the bad datagram is what this check catches.
+                    self.echo_of(p, false, &cx).await
                 }
                 Check::ClientRuns => self.client.runs(&cx).await,
                 Check::ClientReplyLine => self.client.reply_line(&cx),
