@@ -118,7 +118,7 @@ impl Lab01 {
                     if mentions_port_in_use(&stderr) {
                         if seed_busy {
                             return Verdict::Error(cx.t(
-                                "다른 프로그램이 포트 8000 을 쓰고 있고, 제출한 프로그램도 PORT 대신 8000 을 열려고 합니다. 8000 을 쓰는 프로그램을 끄거나 PORT 를 읽도록 고친 뒤 다시 실행하세요.",
+                                "다른 프로그램이 이미 8000번 포트를 쓰고 있는데, 제출한 프로그램도 PORT 대신 8000번 포트에 bind하려고 합니다. 8000번 포트를 쓰는 다른 프로그램을 끄거나, PORT를 읽도록 고친 뒤 다시 실행하세요.",
                                 "another program already uses port 8000, and your program tries to bind 8000 instead of PORT. Stop the other program, or read PORT, and run again.",
                             ));
                         }
@@ -153,7 +153,7 @@ impl Lab01 {
                     let msg = format!(
                         "{} {port} ({}; {:.0} s)",
                         cx.t(
-                            "프로그램은 실행 중이지만 제한 시간 안에 이 포트에서 연결을 받지 않았습니다:",
+                            "프로그램은 실행 중이지만 제한 시간 안에 다음 포트에서 연결을 받지 않았습니다:",
                             "your program is running but did not accept connections in time on port"
                         ),
                         cx.t("PORT 환경 변수", "the PORT environment variable"),
@@ -188,7 +188,7 @@ impl Lab01 {
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Failure::new(format!(
                 "{} {other}",
                 cx.t(
-                    "127.0.0.1 로는 접속되지만 다른 주소로의 연결은 거부됩니다. 127.0.0.1 에만 bind 한 것 같습니다. 거부된 주소:",
+                    "127.0.0.1로는 접속되지만 다른 주소로 연결하면 거부됩니다. 서버가 127.0.0.1에만 bind한 것 같습니다. 거부된 주소:",
                     "connections to 127.0.0.1 work but another address is refused: the server seems bound to 127.0.0.1 only. Refused:"
                 )
             ))
@@ -199,12 +199,12 @@ impl Lab01 {
             Ok(Err(e)) => Verdict::Unavailable(format!(
                 "{} ({other}: {e})",
                 cx.t(
-                    "이 운영체제에서는 127.0.0.1 이외의 루프백 주소로 확인할 수 없습니다",
+                    "이 운영체제는 127.0.0.1 외의 루프백 주소로 라우팅하지 않아서 여기서는 확인할 수 없습니다",
                     "this OS does not route loopback addresses other than 127.0.0.1, so this can't be checked here"
                 )
             )),
             Err(_) => Verdict::Unavailable(cx.t(
-                "다른 루프백 주소로의 연결이 응답 없이 시간 초과되었습니다",
+                "다른 루프백 주소로 연결했지만 응답 없이 시간이 초과되었습니다",
                 "a connection to another loopback address timed out without an answer",
             )),
         }
@@ -260,7 +260,7 @@ impl Lab01 {
         Failure::new(format!(
             "{printed} {} ({list})",
             cx.t(
-                "은(는) 이 컴퓨터의 네트워크 주소가 아닙니다. 이 컴퓨터의 주소:",
+                "주소는 이 컴퓨터의 네트워크 인터페이스 주소가 아닙니다. 이 컴퓨터의 주소:",
                 "is not an address of this machine's network interfaces. This machine's addresses:"
             )
         ))
@@ -293,7 +293,7 @@ impl Lab01 {
                 Verdict::pass()
             }
             Ok(r) => Failure::new(cx.t(
-                "GET / 의 상태 코드가 200 이 아닙니다",
+                "GET / 요청에 200으로 응답하지 않았습니다",
                 "GET / did not answer 200",
             ))
             .expected("HTTP/1.x 200 OK")
@@ -320,7 +320,7 @@ impl Lab01 {
         }
         let message = if r.body_truncated {
             cx.t(
-                "응답 본문이 1 MiB 를 넘어 잘랐습니다 (Content-Length 없이 끝없이 보내나요?)",
+                "응답 본문이 1 MiB를 넘어서 잘랐습니다 (Content-Length 없이 끝없이 보내고 있지 않나요?)",
                 "the response body went over 1 MiB and was cut (does it send without end, with no Content-Length?)",
             )
         } else {
@@ -348,7 +348,7 @@ impl Lab01 {
         };
         if r.status != 200 {
             return Failure::new(cx.t(
-                "GET / 의 상태 코드가 200 이 아닙니다",
+                "GET / 요청에 200으로 응답하지 않았습니다",
                 "GET / did not answer 200",
             ))
             .expected("200")
@@ -366,7 +366,7 @@ impl Lab01 {
             Ok(r) => Failure::new(format!(
                 "GET {path}: {}",
                 cx.t(
-                    "없는 경로인데 404 가 아닙니다",
+                    "없는 경로인데 404로 응답하지 않았습니다",
                     "an unknown path did not answer 404"
                 )
             ))
@@ -379,7 +379,7 @@ impl Lab01 {
     async fn lan(&self, cx: CheckCx<'_>) -> Verdict {
         if !cx.options.lan {
             return Verdict::Unavailable(cx.t(
-                "사설 IP 로 접속해 보려면 grade lab01 --lan 으로 실행하세요",
+                "사설 IP로도 접속해 보려면 grade lab01 --lan 명령으로 실행하세요",
                 "run grade lab01 --lan to also try through your private IP",
             ));
         }
@@ -403,7 +403,7 @@ impl Lab01 {
             notices.push(format!(
                 "{} ({exit})",
                 lang.pick(
-                    "채점 중에 프로그램의 주 프로세스가 끝났고, 응답한 서버는 그 프로세스가 남겨 둔 다른 프로세스였습니다",
+                    "채점 중에 프로그램의 메인 프로세스가 끝났고, 응답한 서버는 그 프로세스가 남겨 둔 다른 프로세스였습니다",
                     "your program's main process ended during grading; the server that answered was a process it left behind"
                 )
             ));
@@ -411,7 +411,7 @@ impl Lab01 {
         if t.needed_kill {
             notices.push(
                 lang.pick(
-                    "프로그램이 SIGTERM 후 0.5초 안에 끝나지 않아 강제로 종료했습니다",
+                    "프로그램이 SIGTERM을 받고 0.5초 안에 끝나지 않아 강제로 종료했습니다",
                     "your program did not stop within 0.5 s of SIGTERM and was killed",
                 )
                 .to_string(),
@@ -433,7 +433,7 @@ impl Lab01 {
             notices.push(format!(
                 "{} {}",
                 lang.pick(
-                    "프로그램을 멈춘 뒤에도 포트가 열려 있습니다. 채점기가 찾지 못한 프로세스가 잡고 있습니다:",
+                    "프로그램을 멈춘 뒤에도 채점기가 찾지 못한 프로세스가 포트를 계속 잡고 있습니다:",
                     "a port is still held after your program was stopped, by a process the grader could not find:"
                 ),
                 self.port
@@ -516,7 +516,7 @@ fn compare_client_ip(cx: &CheckCx<'_>, r: &Response, expected: IpAddr, fallback:
     if same {
         return if fallback {
             Verdict::pass_with(cx.t(
-                "이 운영체제에서는 출발지 주소를 바꿀 수 없어 127.0.0.1 로만 확인했습니다",
+                "이 운영체제에서는 출발지 주소를 바꿀 수 없어 127.0.0.1로만 확인했습니다",
                 "this OS can't vary the source address, so only 127.0.0.1 was tried",
             ))
         } else {
@@ -524,7 +524,7 @@ fn compare_client_ip(cx: &CheckCx<'_>, r: &Response, expected: IpAddr, fallback:
         };
     }
     Failure::new(cx.t(
-        "client_ip 가 채점기가 실제로 접속한 주소와 다릅니다",
+        "client_ip 값이 채점기가 실제로 접속한 주소와 다릅니다",
         "client_ip is not the address the grader connected from",
     ))
     .expected(format!("client_ip={expected}"))
