@@ -276,7 +276,7 @@ fn parse_lab(s: &str, lang: Lang) -> Result<LabId, i32> {
     LabId::parse(s).ok_or_else(|| {
         usage(match lang {
             Lang::Ko => {
-                format!("`{s}`(이)라는 실습은 없습니다. grade list로 실습 목록을 볼 수 있습니다")
+                format!("`{s}` 실습은 없습니다. grade list로 실습 목록을 볼 수 있습니다")
             }
             Lang::En => format!("unknown lab `{s}`; `grade list` shows the labs"),
         })
@@ -441,7 +441,7 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
             let ids: Vec<&str> = def.checks.iter().map(|c| c.id.as_str()).collect();
             return usage(match lang {
                 Lang::Ko => format!(
-                    "--only {id}: {lab}에는 그런 검사가 없습니다 (검사: {})",
+                    "--only {id}: {lab}에는 그런 검사가 없습니다 (검사 목록: {})",
                     ids.join(", ")
                 ),
                 Lang::En => format!(

@@ -109,20 +109,20 @@ impl Msg {
             Msg::Submission => ("제출물", "submission"),
             Msg::CostsNoPoints => ("감점 없음", "costs no points"),
             Msg::StudentStdout => (
-                "학생 프로그램의 표준 출력 (stdout)",
+                "제출한 프로그램의 표준 출력(stdout)",
                 "your program's standard output (stdout)",
             ),
             Msg::StudentStderr => (
-                "학생 프로그램의 표준 오류 (stderr)",
+                "제출한 프로그램의 표준 오류(stderr)",
                 "your program's standard error (stderr)",
             ),
             Msg::OutputTruncated => ("출력이 잘렸습니다", "output truncated"),
             Msg::NeedsFailed => (
-                "먼저 통과해야 하는 검사가 통과하지 못했습니다",
+                "먼저 통과해야 하는 검사를 통과하지 못했습니다",
                 "a check this one needs did not pass",
             ),
             Msg::GraderFault => (
-                "채점기 또는 이 컴퓨터의 문제이며, 학생의 잘못이 아닙니다",
+                "채점기나 이 컴퓨터의 문제이며, 제출한 프로그램의 문제가 아닙니다",
                 "a problem with the grader or this machine, not with your program",
             ),
         }

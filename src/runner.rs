@@ -101,7 +101,7 @@ pub async fn run(
                 Err(_) => Verdict::Error(format!(
                     "{} ({:.1} s)",
                     lang.pick(
-                        "검사가 자기 제한 시간을 넘겨 채점기가 멈췄습니다",
+                        "검사가 자체 제한 시간을 넘겨서 채점기가 검사를 중단했습니다",
                         "the check ran past its own time limit and the grader stopped it"
                     ),
                     (deadline - t0).as_secs_f64()

@@ -51,19 +51,19 @@ impl SetupError {
         match (lang, self) {
             (Lang::En, e) => e.to_string(),
             (Lang::Ko, SetupError::NoSubmission(dir)) => {
-                format!("제출 폴더 {dir}이(가) 없습니다")
+                format!("제출 폴더가 없습니다: {dir}")
             }
             (Lang::Ko, SetupError::MissingFile { path, root }) => format!(
-                "제출물({root})에서 {path} 파일을 찾을 수 없습니다. 저장소의 최상위 폴더에서 grade를 실행하거나 --submission DIR로 폴더를 알려 주세요"
+                "제출물({root})에서 {path} 파일을 찾을 수 없습니다. 저장소의 최상위 폴더에서 grade를 실행하거나 --submission DIR로 제출 폴더를 지정하세요"
             ),
             (Lang::Ko, SetupError::NoPython { tried }) => format!(
-                "파이썬 인터프리터를 찾지 못했습니다 (찾아본 것: {tried}). Python 3을 설치하거나 --python PATH로 알려 주세요"
+                "파이썬 인터프리터를 찾지 못했습니다 (찾아본 것: {tried}). Python 3을 설치하거나 --python PATH로 인터프리터를 지정하세요"
             ),
             (Lang::Ko, SetupError::BadGradeToml { file, message }) => {
-                format!("{file}을(를) 읽을 수 없습니다: {message}")
+                format!("{file} 파일을 읽을 수 없습니다: {message}")
             }
             (Lang::Ko, SetupError::CommandNotFound { file, lab, program }) => format!(
-                "{file}: [{lab}] command의 `{program}`을(를) 찾을 수 없습니다 (제출 폴더의 파일도, PATH에 있는 프로그램도 아닙니다). grade.toml의 명령을 고쳐 주세요"
+                "{file}: [{lab}] command의 `{program}`: 제출 폴더에 있는 파일도 아니고 PATH에 있는 프로그램도 아니어서 찾을 수 없습니다. grade.toml의 명령을 고쳐 주세요"
             ),
         }
     }

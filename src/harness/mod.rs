@@ -73,12 +73,12 @@ pub fn limit_exceeded(
     let err = String::from_utf8_lossy(stderr_tail);
     let (ko, en) = if pids_limit_hit {
         (
-            "프로세스 수 제한을 넘었습니다 (fork 를 너무 많이 했나요?)",
+            "프로세스 수 제한을 넘었습니다 (fork를 너무 많이 하지 않았나요?)",
             "process limit exceeded (too many forks?)",
         )
     } else if exit == Exit::Signal(24) {
         (
-            "CPU 시간 제한을 넘었습니다 (무한 루프?)",
+            "CPU 시간 제한을 넘었습니다 (무한 루프에 빠지지 않았나요?)",
             "CPU time limit exceeded (an endless loop?)",
         )
     } else if exit == Exit::Signal(25) {

@@ -142,7 +142,7 @@ pub async fn ensure_fixture(
         return Err(Verdict::Unavailable(format!(
             "{} ({why})",
             cx.t(
-                "채점기가 이름과 포트를 통제하는 격리 모드가 필요한데 이 컴퓨터에서는 쓸 수 없습니다",
+                "이 검사에는 격리 모드(채점기가 이름과 포트를 직접 관리하는 환경)가 필요한데, 이 컴퓨터에서는 쓸 수 없습니다",
                 "this check needs hermetic mode (names and ports the grader controls), which is not available here"
             )
         )));

@@ -179,7 +179,7 @@ impl StudentServer {
                             return Verdict::Error(format!(
                                 "{} {}",
                                 cx.t(
-                                    "다른 프로그램이 실습 기본 포트를 이미 쓰고 있고, 제출한 프로그램도 PORT 대신 그 포트를 열려고 합니다. 그 프로그램을 끄거나 PORT를 읽도록 고친 뒤 다시 실행하세요. 포트:",
+                                    "다른 프로그램이 이미 실습 기본 포트를 쓰고 있는데, 제출한 프로그램도 PORT 대신 그 포트에 bind하려고 합니다. 그 프로그램을 끄거나, PORT를 읽도록 고친 뒤 다시 실행하세요. 포트:",
                                     "another program already uses the lab's default port, and your program tries to bind it instead of PORT. Stop the other program, or read PORT, and run again. Port:",
                                 ),
                                 self.default_port
@@ -220,11 +220,11 @@ impl StudentServer {
                     let limit = cx.deadline.saturating_duration_since(started);
                     let what = match self.probe {
                         Probe::Tcp => cx.t(
-                            "프로그램은 실행 중이지만 제한 시간 안에 이 포트에서 연결을 받지 않았습니다:",
+                            "프로그램은 실행 중이지만 제한 시간 안에 다음 포트에서 연결을 받지 않았습니다:",
                             "your program is running but did not accept connections in time on port",
                         ),
                         Probe::Udp(_) => cx.t(
-                            "프로그램은 실행 중이지만 제한 시간 안에 이 포트로 보낸 데이터그램에 답하지 않았습니다:",
+                            "프로그램은 실행 중이지만 제한 시간 안에 다음 포트로 보낸 데이터그램에 답하지 않았습니다:",
                             "your program is running but did not answer a datagram in time on port",
                         ),
                     };
@@ -296,7 +296,7 @@ impl StudentServer {
             notices.push(format!(
                 "{} ({exit})",
                 lang.pick(
-                    "채점 중에 프로그램의 주 프로세스가 끝났고, 응답한 서버는 그 프로세스가 남겨 둔 다른 프로세스였습니다",
+                    "채점 중에 프로그램의 메인 프로세스가 끝났고, 응답한 서버는 그 프로세스가 남겨 둔 다른 프로세스였습니다",
                     "your program's main process ended during grading; the server that answered was a process it left behind"
                 )
             ));
@@ -325,7 +325,7 @@ impl StudentServer {
             notices.push(format!(
                 "{} {}",
                 lang.pick(
-                    "프로그램을 멈춘 뒤에도 포트가 열려 있습니다. 채점기가 찾지 못한 프로세스가 잡고 있습니다:",
+                    "프로그램을 멈춘 뒤에도 채점기가 찾지 못한 프로세스가 포트를 계속 잡고 있습니다:",
                     "a port is still held after your program was stopped, by a process the grader could not find:"
                 ),
                 self.port

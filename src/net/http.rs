@@ -91,13 +91,13 @@ impl HttpError {
             HttpError::SourceBind { addr, .. } => format!(
                 "{} {addr}",
                 lang.pick(
-                    "채점기가 출발지 주소를 사용할 수 없습니다:",
+                    "채점기가 출발지 주소를 사용하지 못했습니다:",
                     "the grader could not use the source address"
                 )
             ),
             HttpError::Refused => lang
                 .pick(
-                    "연결이 거부되었습니다 (서버가 그 주소/포트에서 듣고 있지 않음)",
+                    "연결이 거부되었습니다 (그 주소와 포트에서 연결을 기다리는 프로그램이 없습니다)",
                     "the connection was refused (nothing listens at that address and port)",
                 )
                 .into(),

@@ -62,7 +62,7 @@ impl Lab01 {
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Failure::new(format!(
                 "{} {other}",
                 cx.t(
-                    "127.0.0.1 로는 접속되지만 다른 주소로의 연결은 거부됩니다. 127.0.0.1 에만 bind 한 것 같습니다. 거부된 주소:",
+                    "127.0.0.1로는 접속되지만 다른 주소로 연결하면 거부됩니다. 서버가 127.0.0.1에만 bind한 것 같습니다. 거부된 주소:",
                     "connections to 127.0.0.1 work but another address is refused: the server seems bound to 127.0.0.1 only. Refused:"
                 )
             ))
@@ -73,12 +73,12 @@ impl Lab01 {
             Ok(Err(e)) => Verdict::Unavailable(format!(
                 "{} ({other}: {e})",
                 cx.t(
-                    "이 운영체제에서는 127.0.0.1 이외의 루프백 주소로 확인할 수 없습니다",
+                    "이 운영체제는 127.0.0.1 외의 루프백 주소로 라우팅하지 않아서 여기서는 확인할 수 없습니다",
                     "this OS does not route loopback addresses other than 127.0.0.1, so this can't be checked here"
                 )
             )),
             Err(_) => Verdict::Unavailable(cx.t(
-                "다른 루프백 주소로의 연결이 응답 없이 시간 초과되었습니다",
+                "다른 루프백 주소로 연결했지만 응답 없이 시간이 초과되었습니다",
                 "a connection to another loopback address timed out without an answer",
             )),
         }
@@ -134,7 +134,7 @@ impl Lab01 {
         Failure::new(format!(
             "{printed} {} ({list})",
             cx.t(
-                "은(는) 이 컴퓨터의 네트워크 주소가 아닙니다. 이 컴퓨터의 주소:",
+                "주소는 이 컴퓨터의 네트워크 인터페이스 주소가 아닙니다. 이 컴퓨터의 주소:",
                 "is not an address of this machine's network interfaces. This machine's addresses:"
             )
         ))
@@ -167,7 +167,7 @@ impl Lab01 {
                 Verdict::pass()
             }
             Ok(r) => Failure::new(cx.t(
-                "GET / 의 상태 코드가 200 이 아닙니다",
+                "GET / 요청에 200으로 응답하지 않았습니다",
                 "GET / did not answer 200",
             ))
             .expected("HTTP/1.x 200 OK")
@@ -194,7 +194,7 @@ impl Lab01 {
         }
         let message = if r.body_truncated {
             cx.t(
-                "응답 본문이 1 MiB 를 넘어 잘랐습니다 (Content-Length 없이 끝없이 보내나요?)",
+                "응답 본문이 1 MiB를 넘어서 잘랐습니다 (Content-Length 없이 끝없이 보내고 있지 않나요?)",
                 "the response body went over 1 MiB and was cut (does it send without end, with no Content-Length?)",
             )
         } else {
@@ -222,7 +222,7 @@ impl Lab01 {
         };
         if r.status != 200 {
             return Failure::new(cx.t(
-                "GET / 의 상태 코드가 200 이 아닙니다",
+                "GET / 요청에 200으로 응답하지 않았습니다",
                 "GET / did not answer 200",
             ))
             .expected("200")
@@ -240,7 +240,7 @@ impl Lab01 {
             Ok(r) => Failure::new(format!(
                 "GET {path}: {}",
                 cx.t(
-                    "없는 경로인데 404 가 아닙니다",
+                    "없는 경로인데 404로 응답하지 않았습니다",
                     "an unknown path did not answer 404"
                 )
             ))
@@ -253,7 +253,7 @@ impl Lab01 {
     async fn lan(&self, cx: CheckCx<'_>) -> Verdict {
         if !cx.options.lan {
             return Verdict::Unavailable(cx.t(
-                "사설 IP 로 접속해 보려면 grade lab01 --lan 으로 실행하세요",
+                "사설 IP로도 접속해 보려면 grade lab01 --lan 명령으로 실행하세요",
                 "run grade lab01 --lan to also try through your private IP",
             ));
         }
@@ -328,7 +328,7 @@ fn compare_client_ip(cx: &CheckCx<'_>, r: &Response, expected: IpAddr, fallback:
     if same {
         return if fallback {
             Verdict::pass_with(cx.t(
-                "이 운영체제에서는 출발지 주소를 바꿀 수 없어 127.0.0.1 로만 확인했습니다",
+                "이 운영체제에서는 출발지 주소를 바꿀 수 없어 127.0.0.1로만 확인했습니다",
                 "this OS can't vary the source address, so only 127.0.0.1 was tried",
             ))
         } else {
@@ -336,7 +336,7 @@ fn compare_client_ip(cx: &CheckCx<'_>, r: &Response, expected: IpAddr, fallback:
         };
     }
     Failure::new(cx.t(
-        "client_ip 가 채점기가 실제로 접속한 주소와 다릅니다",
+        "client_ip 값이 채점기가 실제로 접속한 주소와 다릅니다",
         "client_ip is not the address the grader connected from",
     ))
     .expected(format!("client_ip={expected}"))

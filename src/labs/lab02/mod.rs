@@ -123,7 +123,7 @@ impl Lab02 {
             (_, Some(bad)) => format!(
                 "{}: {}",
                 cx.t(
-                    "주소를 -> IP 형식이 아닌 모양으로 출력한 줄",
+                    "주소를 -> IP 형식이 아닌 모양으로 출력한 줄이 있습니다",
                     "a line shows an address, but not in the -> IP form"
                 ),
                 text::escape_student(bad.as_bytes())
@@ -332,7 +332,7 @@ impl Lab02 {
             Some(timed_out(cx.lang))
         } else if f.has_traceback() {
             Some(cx.t(
-                "없는 이름을 조회하자 traceback을 내며 죽었습니다",
+                "없는 이름을 조회하자 traceback을 남기고 비정상 종료했습니다",
                 "it crashed with a traceback on a name that does not exist",
             ))
         } else if f.exit == Some(Exit::Code(0)) {
@@ -374,7 +374,7 @@ impl Lab02 {
             ))
         } else if f.has_traceback() {
             Some(cx.t(
-                "인자 없이 실행하면 traceback을 내며 죽습니다",
+                "인자 없이 실행하면 traceback을 남기고 비정상 종료합니다",
                 "without an argument it crashes with a traceback",
             ))
         } else if f.exit == Some(Exit::Code(0)) {
@@ -444,7 +444,10 @@ fn ran_cleanly(f: &Finished, cx: &CheckCx<'_>, args: &[&str]) -> Verdict {
     } else if f.has_traceback() {
         format!(
             "{cmd}: {}",
-            cx.t("traceback을 내며 죽었습니다", "crashed with a traceback")
+            cx.t(
+                "traceback을 남기고 비정상 종료했습니다",
+                "crashed with a traceback"
+            )
         )
     } else if let Some(e) = f.exit.filter(|e| *e != Exit::Code(0)) {
         format!(

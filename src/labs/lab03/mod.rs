@@ -264,7 +264,7 @@ impl Lab03 {
             Some(format!(
                 "{}: {ip}",
                 cx.t(
-                    "DNS에서 얻은 주소가 아닙니다",
+                    "DNS 조회로 얻은 주소가 아닙니다",
                     "the address is not one of those resolved"
                 )
             ))
@@ -322,7 +322,7 @@ impl Lab03 {
         match preview {
             Some(p) if p.contains(&want) && p.contains("OK! You reached the server.") => Verdict::pass(),
             Some(_) => Failure::new(cx.t(
-                "body preview 가 이번에 서버가 보낸 본문이 아닙니다 (매번 달라지는 token 줄이 없음)",
+                "body preview가 이번에 서버가 보낸 본문이 아닙니다 (실행할 때마다 바뀌는 token 줄이 없습니다)",
                 "the body preview is not the body the server just sent (its token line, new every run, is missing)",
             ))
             .expected(format!("[HTTP] body preview:\nOK! You reached the server.\n...\n{want}"))
@@ -408,19 +408,19 @@ impl Lab03 {
             Some(format!(
                 "{} ({} s)",
                 cx.t(
-                    "닫힌 포트에 연결하자 끝나지 않았습니다",
+                    "포트가 닫혀 있는데 프로그램이 끝나지 않았습니다",
                     "it did not finish against a closed port"
                 ),
                 RUN_LIMIT.as_secs()
             ))
         } else if f.has_traceback() {
             Some(cx.t(
-                "연결이 거부되자 traceback 으로 죽었습니다",
+                "연결이 거부되자 traceback을 남기고 비정상 종료했습니다",
                 "it crashed with a traceback when the connection was refused",
             ))
         } else if f.exit == Some(Exit::Code(0)) {
             Some(cx.t(
-                "연결에 실패했는데 종료 코드가 0 입니다",
+                "연결에 실패했는데 종료 코드가 0입니다",
                 "the exit status is 0 although no connection was made",
             ))
         } else if !error_line {
@@ -436,7 +436,7 @@ impl Lab03 {
             Some(p) => Failure::new(format!("http://127.0.0.1:{port}/: {p}"))
                 .expected(format!(
                     "[TCP] error: could not connect to 127.0.0.1:{port} (...)\n({})",
-                    cx.t("0 이 아닌 종료 코드", "a non-zero exit status")
+                    cx.t("0이 아닌 종료 코드", "a non-zero exit status")
                 ))
                 .actual(shown(&format!("{}{}", f.stdout, f.stderr)))
                 .into(),
@@ -484,7 +484,7 @@ impl Lab03 {
         Failure::new(format!(
             "{name}: {} {serving}",
             cx.t(
-                "이 이름의 주소 네 개 가운데 연결을 받는 주소는 하나뿐입니다. 연결이 거부되면 다음 주소로 넘어가야 닿는 주소:",
+                "이 이름의 주소 네 개 가운데 연결을 받는 주소는 하나뿐이어서, 연결이 거부될 때 다음 주소로 넘어가야만 닿을 수 있습니다. 그 주소:",
                 "of its four addresses only one accepts connections; a client reaches it only by trying the next address when one refuses:"
             ),
         ))
@@ -568,7 +568,10 @@ fn ran_cleanly(r: &ClientRun, cx: &CheckCx<'_>) -> Verdict {
     let problem = if f.timed_out() {
         timed_out(cx.lang)
     } else if f.has_traceback() {
-        let crashed = cx.t("traceback을 내며 죽었습니다", "crashed with a traceback");
+        let crashed = cx.t(
+            "traceback을 남기고 비정상 종료했습니다",
+            "crashed with a traceback",
+        );
         match f.exception() {
             Some(e) => format!("{crashed}: {e}"),
             None => crashed,
