@@ -91,7 +91,7 @@ impl OverviewReporter {
         if let Some(why) = why {
             writeln!(out, "{pad}{}", self.why(r.lab.key, why))?;
             let fault = self.t(
-                "채점기 또는 이 컴퓨터의 문제이며, 학생의 잘못이 아닙니다",
+                "채점기 또는 이 컴퓨터의 문제이며, 제출한 프로그램의 문제가 아닙니다",
                 "a problem with the grader or this machine, not with your program",
             );
             writeln!(out, "{pad}({fault})")?;
@@ -116,7 +116,7 @@ impl OverviewReporter {
             (Lang::Ko, Why::Wait(e)) => format!("{lab} 채점이 끝나기를 기다리지 못했습니다: {e}"),
             (Lang::En, Why::Wait(e)) => format!("could not wait for the grading of {lab}: {e}"),
             (Lang::Ko, Why::ExitCode(c)) => {
-                format!("{lab} 채점이 예상하지 못한 종료 코드 {c}(으)로 끝났습니다")
+                format!("{lab} 채점이 예상하지 못한 종료 코드로 끝났습니다 ({c})")
             }
             (Lang::En, Why::ExitCode(c)) => {
                 format!("the grading of {lab} ended with an unexpected exit code {c}")
@@ -126,9 +126,7 @@ impl OverviewReporter {
             (Lang::Ko, Why::TooLarge) => format!("{lab} 채점 결과가 너무 커서 읽지 않았습니다"),
             (Lang::En, Why::TooLarge) => format!("the report of {lab} was too large to read"),
             (Lang::Ko, Why::NoReport(c, e)) => {
-                format!(
-                    "{lab} 채점이 종료 코드 {c}(으)로 끝났고 읽을 수 있는 결과가 없습니다 ({e})"
-                )
+                format!("{lab} 채점이 끝났지만 읽을 수 있는 결과가 없습니다 (종료 코드 {c}, {e})")
             }
             (Lang::En, Why::NoReport(c, e)) => {
                 format!("the grading of {lab} exited with {c} and no readable report ({e})")
@@ -194,7 +192,7 @@ impl OverviewReporter {
         let root = root.display();
         match self.lang {
             Lang::Ko => {
-                writeln!(out, "grade: {root} 에서 채점할 실습을 찾지 못했습니다.")?;
+                writeln!(out, "grade: 채점할 실습을 찾지 못했습니다: {root}")?;
                 writeln!(out, "다음 파일을 찾아보았습니다:")?;
             }
             Lang::En => {
@@ -209,7 +207,7 @@ impl OverviewReporter {
             out,
             "{}",
             self.t(
-                "실습 저장소의 최상위 폴더에서 실행하거나 --submission DIR 로 위치를 알려 주세요. 실습 하나만 채점하려면: grade lab01",
+                "실습 저장소의 최상위 폴더에서 실행하거나 --submission DIR 옵션으로 위치를 알려 주세요. 실습 하나만 채점하려면: grade lab01",
                 "Run grade from the root of your lab repository, or pass --submission DIR. To grade one lab: grade lab01",
             )
         )
