@@ -50,7 +50,7 @@ impl HumanReporter {
         };
         writeln!(
             out,
-            "  {} {:<18} {}  {}  {}",
+            "  {} {:<21} {}  {}  {}",
             self.paint(style, mark),
             c.id,
             c.title,
