@@ -3,17 +3,34 @@
 
 use crate::util::*;
 
-/// (variants folder, the solution they were made from, its file inside a submission)
-const FAMILIES: [(&str, &str, &str); 2] = [
+/// (variants folder, the solution they were made from, the files of a submission). In a lab
+/// with two programs, a variant changes exactly one file and keeps the other as it is.
+const FAMILIES: [(&str, &str, &[&str]); 4] = [
     (
         "tests/fixtures/lab02",
         "exercises/lab02_dns/solution",
-        "labs/02_dns/dns_lookup.py",
+        &["labs/02_dns/dns_lookup.py"],
     ),
     (
         "tests/fixtures/lab03",
         "exercises/lab03_client/solution",
-        "labs/03_client/client.py",
+        &["labs/03_client/client.py"],
+    ),
+    (
+        "tests/fixtures/lab04",
+        "exercises/lab04_udp_echo/solution",
+        &[
+            "labs/04_udp_echo/udp_server.py",
+            "labs/04_udp_echo/udp_client.py",
+        ],
+    ),
+    (
+        "tests/fixtures/lab05",
+        "exercises/lab05_tcp_echo/solution",
+        &[
+            "labs/05_tcp_echo/tcp_server.py",
+            "labs/05_tcp_echo/tcp_client.py",
+        ],
     ),
 ];
 
@@ -22,24 +39,37 @@ const MAX_CHANGED_LINES: usize = 60;
 
 #[test]
 fn broken_variants_are_still_the_solution_with_one_fault() {
-    for (dir, solution, file) in FAMILIES {
-        let base = std::fs::read_to_string(root().join(solution).join(file)).unwrap();
+    for (dir, solution, files) in FAMILIES {
         for entry in std::fs::read_dir(root().join(dir)).unwrap().flatten() {
-            let variant = std::fs::read_to_string(entry.path().join(file)).unwrap();
             let name = entry.file_name().to_string_lossy().into_owned();
-            assert!(
-                variant.starts_with("# FAULT ("),
-                "{name}: a variant starts with a `# FAULT (name): ...` line"
-            );
-            let body = variant.split_once('\n').map(|(_, b)| b).unwrap_or_default();
-            let changed = similar::TextDiff::from_lines(base.as_str(), body)
-                .iter_all_changes()
-                .filter(|c| c.tag() != similar::ChangeTag::Equal)
-                .count();
-            assert!(
-                (1..=MAX_CHANGED_LINES).contains(&changed),
-                "{dir}/{name} differs from {solution} in {changed} lines: make it again from the solution"
-            );
+            let mut faulty = 0;
+            for file in files {
+                let base = std::fs::read_to_string(root().join(solution).join(file)).unwrap();
+                let variant = std::fs::read_to_string(entry.path().join(file)).unwrap();
+                if variant == base {
+                    continue;
+                }
+                faulty += 1;
+                assert!(
+                    variant.starts_with("# FAULT ("),
+                    "{name}/{file}: a changed file starts with a `# FAULT (name): ...` line"
+                );
+                // The header may take several comment lines.
+                let body: String = variant
+                    .lines()
+                    .skip_while(|l| l.starts_with('#'))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                let changed = similar::TextDiff::from_lines(base.as_str(), body.as_str())
+                    .iter_all_changes()
+                    .filter(|c| c.tag() != similar::ChangeTag::Equal)
+                    .count();
+                assert!(
+                    (1..=MAX_CHANGED_LINES).contains(&changed),
+                    "{dir}/{name}/{file} differs from {solution} in {changed} lines: make it again from the solution"
+                );
+            }
+            assert_eq!(faulty, 1, "{dir}/{name}: exactly one file has the fault");
         }
     }
 }
