@@ -291,12 +291,13 @@ fn list() -> i32 {
         } else {
             "  (not available yet)"
         };
+        let files: Vec<&str> = info.programs.iter().map(|p| p.file).collect();
         let _ = writeln!(
             out,
             "{}  {:<14} {}{state}",
             info.key,
             info.name,
-            info.main_file()
+            files.join(" ")
         );
     }
     exit::PASSED

@@ -15,7 +15,8 @@ fn list_shows_the_labs() {
     run(grade().arg("list"))
         .code(0)
         .stdout_has("lab01")
-        .stdout_has("labs/01_ip_port_http/app.py");
+        .stdout_has("labs/01_ip_port_http/app.py")
+        .stdout_has("labs/04_udp_echo/udp_server.py labs/04_udp_echo/udp_client.py");
 }
 
 #[test]
