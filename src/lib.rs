@@ -21,14 +21,14 @@
 //! | module | concept |
 //! |---|---|
 //! | [`cli`] | argument parsing, exit codes, wiring the stages together; `cli/student.rs` wires the student's loop (no lab, `--watch`) |
-//! | [`lab`] | the lab registry: ids, aliases, file layout of a submission |
+//! | [`lab`] | the lab registry: ids, aliases, the programs of a lab by role (server, client) and their files |
 //! | [`graders`] | where a lab's definition and snapshots are read from |
 //! | [`definition`] | `lab.toml`: parse, then validate into a richer type |
-//! | [`submission`] | how a student's program is launched (`grade.toml`, Python discovery) |
+//! | [`submission`] | how each of a lab's programs is launched (`grade.toml` per role, Python discovery) |
 //! | [`harness`] | spawning untrusted processes: process groups, capped capture, readiness, teardown; `harness::netns` (Linux): hermetic mode's namespaces |
 //! | [`net`] | the grader's own network code: raw HTTP client with caps and deadlines, interfaces, the DNS fixture |
 //! | [`runner`] | the check graph: order, prerequisites, time budgets, outcomes |
-//! | [`labs`] | one driver per lab: the checks themselves; `labs::spec`: the check graph as the code declares it |
+//! | [`labs`] | one driver per lab: the checks themselves; `labs::spec`: the check graph as the code declares it; `labs::server`: the one way to run a student's server (PORT, default-port fallback, readiness, restart, stop) |
 //! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`) |
 //! | [`counterpart`] | scripted, bounded peers for student clients (drop, stall, reply in pieces) |
 //! | [`report`] | the result model, events, and the reporters |
@@ -42,7 +42,10 @@
 //!
 //! # How to add a lab
 //!
-//! 1. Add a variant to [`lab::LabId`] with its aliases, directory name, and student file(s).
+//! 1. Add a variant to [`lab::LabId`] with its aliases, directory name, and its programs by
+//!    role (a server lab may have a client too; its checks' ids then start with `client_`).
+//!    A student server runs through [`labs::server::StudentServer`] (TCP or UDP readiness,
+//!    the advisory `uses_port`); a student client talks to a bounded [`counterpart`].
 //! 2. Write the driver `src/labs/labNN.rs` (a folder `labNN/` once it needs helpers, such as
 //!    `lab01/banner.rs`, `lab03/output.rs`). Declare its checks once with the `checks!`
 //!    macro ([`labs::spec`]): each id with the prerequisites its *code* relies on (a check
