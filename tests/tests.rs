@@ -11,5 +11,6 @@ mod lab02;
 mod lab03;
 mod lab04;
 mod literal;
+mod seed_programs;
 mod starters;
 mod student_loop;

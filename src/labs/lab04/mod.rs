@@ -172,7 +172,19 @@ impl Lab04 {
         let token = cx.rng.token(8);
         for i in 1..=20 {
             let payload = format!("{i}-{token}").into_bytes();
-            match self.exchange(&socket, &payload, &cx).await {
+            let mut reply = self.exchange(&socket, &payload, &cx).await;
+            // Still on its way out after the previous check: count from a fresh process.
+            if reply.is_none()
+                && i == 1
+                && let Ok(server) = &mut self.server
+                && server.exited().is_some()
+            {
+                if let Err(v) = server.ensure_running(&cx).await {
+                    return v;
+                }
+                reply = self.exchange(&socket, &payload, &cx).await;
+            }
+            match reply {
                 Some(r) if r == payload => continue,
                 Some(r) => {
                     return Failure::new(format!(
