@@ -22,7 +22,7 @@ use crate::net::dns_fixture::{self, DnsFixture, Zone};
 use crate::graders::{GraderFileError, GraderSource};
 use crate::i18n::Lang;
 use crate::lab::LabId;
-use crate::report::Verdict;
+use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
 use crate::submission::{Launch, Programs};
 
@@ -128,6 +128,39 @@ pub async fn run_program(
     run_to_end(&spec, deadline)
         .await
         .map_err(|e| spawn_failure(cx.lang, &spec, launch, &e))
+}
+
+/// Passes when a one-shot run (`command` as the student would type it) ended by itself with
+/// status 0 and no traceback; otherwise a failure that says which, names the time limit or
+/// the exception, and shows the program's output. Shared by every lab that runs a program to
+/// its end.
+pub fn ran_cleanly(f: &Finished, command: &str, limit: Duration, lang: Lang) -> Verdict {
+    let problem = if f.timed_out() {
+        format!(
+            "{} ({} s)",
+            lang.pick("제한 시간 안에 끝나지 않았습니다", "did not finish in time"),
+            limit.as_secs()
+        )
+    } else if f.has_traceback() {
+        let crashed = lang.pick(
+            "traceback을 남기고 비정상 종료했습니다",
+            "crashed with a traceback",
+        );
+        match f.exception() {
+            Some(e) => format!("{crashed}: {e}"),
+            None => crashed.to_string(),
+        }
+    } else if let Some(e) = f.exit.filter(|e| *e != crate::harness::Exit::Code(0)) {
+        format!(
+            "{} ({e})",
+            lang.pick("실패로 끝났습니다", "ended with a failure")
+        )
+    } else {
+        return Verdict::pass();
+    };
+    Failure::new(format!("{command}: {problem}"))
+        .output(f.output.clone())
+        .into()
 }
 
 /// The DNS fixture of hermetic mode, started on first use into `slot`. Where hermetic mode

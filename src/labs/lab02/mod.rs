@@ -439,23 +439,5 @@ fn timed_out(lang: Lang) -> String {
 /// Passes when the run ended by itself with status 0 and no traceback.
 fn ran_cleanly(f: &Finished, cx: &CheckCx<'_>, args: &[&str]) -> Verdict {
     let cmd = format!("dns_lookup.py {}", args.join(" "));
-    let problem = if f.timed_out() {
-        format!("{cmd}: {}", timed_out(cx.lang))
-    } else if f.has_traceback() {
-        format!(
-            "{cmd}: {}",
-            cx.t(
-                "traceback을 남기고 비정상 종료했습니다",
-                "crashed with a traceback"
-            )
-        )
-    } else if let Some(e) = f.exit.filter(|e| *e != Exit::Code(0)) {
-        format!(
-            "{cmd}: {} ({e})",
-            cx.t("실패로 끝났습니다", "ended with a failure")
-        )
-    } else {
-        return Verdict::pass();
-    };
-    Failure::new(problem).output(f.output.clone()).into()
+    super::ran_cleanly(f, cmd.trim_end(), RUN_LIMIT, cx.lang)
 }

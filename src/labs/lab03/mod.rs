@@ -564,38 +564,8 @@ fn bind_dual_stack(port: u16) -> std::io::Result<TcpListener> {
 }
 
 fn ran_cleanly(r: &ClientRun, cx: &CheckCx<'_>) -> Verdict {
-    let f = &r.f;
-    let problem = if f.timed_out() {
-        timed_out(cx.lang)
-    } else if f.has_traceback() {
-        let crashed = cx.t(
-            "traceback을 남기고 비정상 종료했습니다",
-            "crashed with a traceback",
-        );
-        match f.exception() {
-            Some(e) => format!("{crashed}: {e}"),
-            None => crashed,
-        }
-    } else if let Some(e) = f.exit.filter(|e| *e != Exit::Code(0)) {
-        format!(
-            "{} ({e})",
-            cx.t("실패로 끝났습니다", "ended with a failure")
-        )
-    } else {
-        return Verdict::pass();
-    };
     let url = format!("http://{}:{}{}", r.host, r.port, r.path);
-    Failure::new(format!("client.py {url}: {problem}"))
-        .output(f.output.clone())
-        .into()
-}
-
-fn timed_out(lang: Lang) -> String {
-    format!(
-        "{} ({} s)",
-        lang.pick("제한 시간 안에 끝나지 않았습니다", "did not finish in time"),
-        RUN_LIMIT.as_secs()
-    )
+    super::ran_cleanly(&r.f, &format!("client.py {url}"), RUN_LIMIT, cx.lang)
 }
 
 /// Passes when a line starting with `prefix` is exactly `want` (surrounding spaces aside).

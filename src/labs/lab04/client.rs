@@ -91,9 +91,8 @@ impl ClientSide {
     }
 
     pub(super) async fn runs(&mut self, cx: &CheckCx<'_>) -> Verdict {
-        let lang = cx.lang;
         match self.run("prompt", UdpBehaviour::Echo, cx).await {
-            Ok(r) => ran_cleanly(r, lang, cx),
+            Ok(r) => ran_cleanly(r, cx),
             Err(v) => v,
         }
     }
@@ -236,34 +235,9 @@ impl ClientSide {
     }
 }
 
-fn ran_cleanly(r: &Run, lang: crate::i18n::Lang, cx: &CheckCx<'_>) -> Verdict {
-    let f = &r.f;
-    let problem = if f.timed_out() {
-        format!(
-            "{} ({} s)",
-            lang.pick("제한 시간 안에 끝나지 않았습니다", "did not finish in time"),
-            RUN_LIMIT.as_secs()
-        )
-    } else if f.has_traceback() {
-        let crashed = cx.t("traceback을 내며 죽었습니다", "crashed with a traceback");
-        match f.exception() {
-            Some(e) => format!("{crashed}: {e}"),
-            None => crashed,
-        }
-    } else if let Some(e) = f.exit.filter(|e| *e != Exit::Code(0)) {
-        format!(
-            "{} ({e})",
-            lang.pick("실패로 끝났습니다", "ended with a failure")
-        )
-    } else {
-        return Verdict::pass();
-    };
-    Failure::new(format!(
-        "udp_client.py 127.0.0.1 {} {}: {problem}",
-        r.port, r.message
-    ))
-    .output(f.output.clone())
-    .into()
+fn ran_cleanly(r: &Run, cx: &CheckCx<'_>) -> Verdict {
+    let command = format!("udp_client.py 127.0.0.1 {} {}", r.port, r.message);
+    super::super::ran_cleanly(&r.f, &command, RUN_LIMIT, cx.lang)
 }
 
 fn shown(s: &str) -> String {
