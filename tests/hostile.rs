@@ -80,12 +80,15 @@ fn loops_forever_before_binding() {
     let h = hostile("loops_before_bind", "json");
     h.run.code(1);
     failed_with(&h, "starts", "did not accept connections");
+    // Every time-out names its limit.
+    failed_with(&h, "starts", " s)");
 }
 
 #[test]
 fn binds_and_never_answers() {
     let h = hostile("never_answers", "json");
     failed_with(&h, "status_200", "did not finish its response in time");
+    failed_with(&h, "status_200", "2.0 s)");
     failed_with(&h, "not_found", "did not finish its response in time");
 }
 

@@ -65,8 +65,12 @@ pub enum HttpError {
     Refused,
     #[error("connect failed: {0}")]
     Connect(std::io::Error),
-    #[error("timed out {phase}")]
-    Timeout { phase: &'static str },
+    #[error("timed out {phase} ({} s)", limit.as_secs_f64())]
+    Timeout {
+        phase: &'static str,
+        /// The limit that ran out: the wait for the next bytes, or the whole exchange.
+        limit: Duration,
+    },
     #[error("connection closed after {received} bytes, before a complete response")]
     Closed { received: usize },
     #[error("not an HTTP response: {start:?}")]
@@ -102,12 +106,13 @@ impl HttpError {
                 )
                 .into(),
             HttpError::Connect(e) => format!("{}: {e}", lang.pick("연결 실패", "connect failed")),
-            HttpError::Timeout { phase } => format!(
-                "{} ({phase})",
+            HttpError::Timeout { phase, limit } => format!(
+                "{} ({phase}; {:.1} s)",
                 lang.pick(
                     "서버가 제한 시간 안에 응답을 끝내지 않았습니다",
                     "the server did not finish its response in time"
-                )
+                ),
+                limit.as_secs_f64()
             ),
             HttpError::Closed { received } => format!(
                 "{} ({received} bytes)",
@@ -159,6 +164,7 @@ pub async fn get(
         .await
         .map_err(|_| HttpError::Timeout {
             phase: "sending the request",
+            limit: limits.total,
         })?
         .map_err(HttpError::Io)?;
     read_response(&mut stream, deadline, limits).await
@@ -183,6 +189,7 @@ pub async fn connect(
     match tokio::time::timeout(timeout, socket.connect(target)).await {
         Err(_) => Err(HttpError::Timeout {
             phase: "connecting",
+            limit: timeout,
         }),
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(HttpError::Refused),
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::AddrNotAvailable && source.is_some() => {
@@ -222,7 +229,7 @@ pub async fn read_response<R: AsyncRead + Unpin>(
             stream,
             &mut buf,
             deadline,
-            limits.idle,
+            limits,
             "waiting for the response",
         )
         .await?
@@ -274,7 +281,7 @@ pub async fn read_response<R: AsyncRead + Unpin>(
     } else if let Some(n) = length {
         let want = n.min(limits.body_cap);
         while body.len() < want {
-            if read_some(stream, &mut body, deadline, limits.idle, "reading the body").await? == 0 {
+            if read_some(stream, &mut body, deadline, limits, "reading the body").await? == 0 {
                 return Err(HttpError::Closed {
                     received: head_end.1 + body.len(),
                 });
@@ -337,13 +344,21 @@ async fn read_some<R: AsyncRead + Unpin>(
     stream: &mut R,
     buf: &mut Vec<u8>,
     deadline: Instant,
-    idle: Duration,
+    limits: HttpLimits,
     phase: &'static str,
 ) -> Result<usize, HttpError> {
-    let until = (Instant::now() + idle).min(deadline);
+    let idle_end = Instant::now() + limits.idle;
+    let until = idle_end.min(deadline);
     let mut chunk = [0u8; 8192];
     match tokio::time::timeout_at(until, stream.read(&mut chunk)).await {
-        Err(_) => Err(HttpError::Timeout { phase }),
+        Err(_) => Err(HttpError::Timeout {
+            phase,
+            limit: if idle_end < deadline {
+                limits.idle
+            } else {
+                limits.total
+            },
+        }),
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(0),
         Ok(Err(e)) => Err(HttpError::Io(e)),
         Ok(Ok(n)) => {
@@ -370,7 +385,7 @@ async fn read_to_end_capped<R: AsyncRead + Unpin>(
         if chunked && decode_chunked(body).is_some() {
             return Ok(false);
         }
-        if read_some(stream, body, deadline, limits.idle, "reading the body").await? == 0 {
+        if read_some(stream, body, deadline, limits, "reading the body").await? == 0 {
             return Ok(false);
         }
     }
