@@ -367,6 +367,7 @@ async fn reference(lab: &str, port: Option<u16>, args: &[String]) -> i32 {
             code
         }
         LabId::Lab04 => reference_lab04(port, args).await,
+        LabId::Lab05 => reference_lab05(port, args).await,
     }
 }
 
@@ -398,6 +399,37 @@ async fn reference_lab04(port: Option<u16>, args: &[String]) -> i32 {
             code
         }
         _ => usage("grade reference lab04 server | client HOST PORT MESSAGE"),
+    }
+}
+
+/// `grade reference lab05 server [--port N]` or `grade reference lab05 client HOST PORT MESSAGE...`.
+async fn reference_lab05(port: Option<u16>, args: &[String]) -> i32 {
+    match args.first().map(String::as_str) {
+        Some("server") => {
+            let port = port
+                .or_else(|| std::env::var("PORT").ok().and_then(|p| p.parse().ok()))
+                .unwrap_or(8888);
+            let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
+                Ok(l) => l,
+                Err(e) => return usage(format!("failed to listen on 0.0.0.0:{port}: {e}")),
+            };
+            println!("[TCP] echo server on 0.0.0.0:{port}");
+            tokio::select! {
+                r = crate::reference::lab05::serve(listener) => {
+                    if let Err(e) = r { eprintln!("grade: reference server failed: {e}"); return exit::GRADER; }
+                    exit::PASSED
+                }
+                _ = tokio::signal::ctrl_c() => exit::PASSED,
+            }
+        }
+        Some("client") => {
+            let mut out = Vec::new();
+            let code =
+                crate::reference::lab05::client(&args[1..], &mut out, &mut std::io::stderr()).await;
+            let _ = std::io::stdout().write_all(&out);
+            code
+        }
+        _ => usage("grade reference lab05 server | client HOST PORT MESSAGE..."),
     }
 }
 

@@ -9,6 +9,7 @@ pub enum LabId {
     Lab02,
     Lab03,
     Lab04,
+    Lab05,
 }
 
 /// Which side of a conversation a student's program plays; the grader plays the other.
@@ -109,6 +110,24 @@ const LABS: &[LabInfo] = &[
         ],
         seed_port: Some(6789),
         exercise: "lab04_udp_echo",
+    },
+    LabInfo {
+        id: LabId::Lab05,
+        key: "lab05",
+        name: "tcp_echo",
+        dir: "05_tcp_echo",
+        programs: &[
+            Program {
+                role: Role::Server,
+                file: "labs/05_tcp_echo/tcp_server.py",
+            },
+            Program {
+                role: Role::Client,
+                file: "labs/05_tcp_echo/tcp_client.py",
+            },
+        ],
+        seed_port: Some(8888),
+        exercise: "lab05_tcp_echo",
     },
 ];
 

@@ -72,6 +72,40 @@ pub fn udp_bound(port: u16) -> bool {
     !is_bindable(port, &Probe::Udp(Vec::new()))
 }
 
+/// Whether some socket listens on TCP `port` where a connection to 127.0.0.1 reaches it
+/// (0.0.0.0, 127.0.0.1, or `::` dual-stack), found without connecting: a server that accepts
+/// one connection and exits must keep it for the check. Linux reads the kernel's socket
+/// tables; elsewhere `None`, and the caller connects instead.
+pub fn tcp_listening(port: u16) -> Option<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        let reachable = [
+            format!("00000000:{port:04X}"),
+            format!("0100007F:{port:04X}"),
+            format!("00000000000000000000000000000000:{port:04X}"),
+        ];
+        let mut readable = false;
+        let mut found = false;
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let Ok(t) = std::fs::read_to_string(table) else {
+                continue;
+            };
+            readable = true;
+            found |= t.lines().skip(1).any(|l| {
+                let mut cols = l.split_whitespace().skip(1);
+                let local = cols.next().unwrap_or_default();
+                let state = cols.nth(1).unwrap_or_default();
+                state == "0A" && reachable.iter().any(|r| r == local)
+            });
+        }
+        if readable {
+            return Some(found);
+        }
+    }
+    let _ = port;
+    None
+}
+
 /// Whether something accepts connections at `addr` (one short attempt).
 pub async fn accepts(addr: SocketAddr, timeout: Duration) -> bool {
     matches!(
@@ -102,10 +136,17 @@ pub async fn udp_answers(addr: SocketAddr, payload: &[u8], timeout: Duration) ->
     )
 }
 
-/// Whether `addr` is ready under `probe` (one short attempt).
+/// Whether `addr` is ready under `probe` (one short attempt). For TCP on loopback, a listening
+/// socket is read from the kernel's tables where it can be, so no connection is spent.
 pub async fn ready(addr: SocketAddr, probe: &Probe, timeout: Duration) -> bool {
     match probe {
-        Probe::Tcp => accepts(addr, timeout).await,
+        Probe::Tcp => match (addr.ip() == std::net::IpAddr::from(Ipv4Addr::LOCALHOST))
+            .then(|| tcp_listening(addr.port()))
+            .flatten()
+        {
+            Some(listening) => listening,
+            None => accepts(addr, timeout).await,
+        },
         Probe::Udp(payload) => udp_answers(addr, payload, timeout).await,
     }
 }
@@ -146,6 +187,17 @@ mod tests {
         // Nothing bound there any more: not ready, and told so without waiting long.
         assert!(!ready(addr, &probe, Duration::from_millis(200)).await);
         assert!(is_bindable(addr.port(), &probe));
+    }
+
+    #[test]
+    fn a_listening_tcp_port_is_seen_without_connecting() {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = l.local_addr().unwrap().port();
+        if let Some(listening) = tcp_listening(port) {
+            assert!(listening);
+            drop(l);
+            assert_eq!(tcp_listening(port), Some(false));
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod lab01;
 pub mod lab02;
 pub mod lab03;
 pub mod lab04;
+pub mod lab05;
 pub mod server;
 
 use std::future::Future;
@@ -53,7 +54,7 @@ pub struct DriverEnv {
 /// Whether a lab uses hermetic mode (entered before the runtime starts, so decided early).
 pub fn wants_hermetic(lab: LabId) -> bool {
     match lab {
-        LabId::Lab01 | LabId::Lab04 => false,
+        LabId::Lab01 | LabId::Lab04 | LabId::Lab05 => false,
         LabId::Lab02 | LabId::Lab03 => true,
     }
 }
@@ -198,6 +199,7 @@ pub fn check_specs(lab: LabId) -> &'static [spec::CheckSpec] {
         LabId::Lab02 => lab02::CHECKS,
         LabId::Lab03 => lab03::CHECKS,
         LabId::Lab04 => lab04::CHECKS,
+        LabId::Lab05 => lab05::CHECKS,
     }
 }
 
@@ -213,5 +215,6 @@ pub fn driver_for(lab: LabId, programs: Programs, env: DriverEnv) -> Option<Box<
         LabId::Lab02 => Some(Box::new(lab02::Lab02::new(programs.first(), env))),
         LabId::Lab03 => Some(Box::new(lab03::Lab03::new(programs.first(), env))),
         LabId::Lab04 => Some(Box::new(lab04::Lab04::new(programs, env))),
+        LabId::Lab05 => Some(Box::new(lab05::Lab05::new(programs, env))),
     }
 }

@@ -120,6 +120,16 @@ impl StudentServer {
         self.process.as_ref()
     }
 
+    /// Waits up to `grace` for the server to exit (after a stimulus that may kill it, such as
+    /// a client's reset); how it ended, if it did.
+    pub async fn exits_within(&mut self, grace: Duration) -> Option<crate::harness::Exit> {
+        let until = Instant::now() + grace;
+        match self.process.as_mut() {
+            Some(p) => p.wait_exit(until).await,
+            None => None,
+        }
+    }
+
     /// How the server's main process ended, if it has (a server must keep running).
     pub fn exited(&mut self) -> Option<crate::harness::Exit> {
         self.process.as_mut().and_then(Supervised::try_exit)
@@ -265,11 +275,38 @@ impl StudentServer {
     /// Whether the server's port is held, found without spending a datagram.
     async fn port_held(&self) -> bool {
         match self.probe {
-            Probe::Tcp => {
-                let addr = (Ipv4Addr::LOCALHOST, self.port).into();
-                ports::accepts(addr, Duration::from_millis(100)).await
-            }
+            Probe::Tcp => match ports::tcp_listening(self.port) {
+                Some(listening) => listening,
+                None => {
+                    let addr = (Ipv4Addr::LOCALHOST, self.port).into();
+                    ports::accepts(addr, Duration::from_millis(100)).await
+                }
+            },
             Probe::Udp(_) => ports::udp_bound(self.port),
+        }
+    }
+
+    /// Waits until nothing holds the server's port any more, or `deadline`. Where the kernel's
+    /// tables can be read, "held" means listening (or bound, for UDP): a closed connection
+    /// lingering in TIME_WAIT is not a process left behind.
+    async fn port_released(&self, deadline: Instant) -> bool {
+        let tables = match self.probe {
+            Probe::Tcp => ports::tcp_listening(self.port).is_some(),
+            Probe::Udp(_) => cfg!(target_os = "linux"),
+        };
+        if !tables {
+            return ports::wait_until_free(self.port, &self.probe, deadline).await;
+        }
+        let mut pause = Duration::from_millis(5);
+        loop {
+            if !self.port_held().await {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(pause.min(deadline - Instant::now())).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
         }
     }
 
@@ -320,8 +357,11 @@ impl StudentServer {
                 t.orphans_killed
             ));
         }
-        let deadline = Instant::now() + Duration::from_secs(2);
-        if self.port != 0 && !ports::wait_until_free(self.port, &self.probe, deadline).await {
+        if self.port != 0
+            && !self
+                .port_released(Instant::now() + Duration::from_secs(2))
+                .await
+        {
             notices.push(format!(
                 "{} {}",
                 lang.pick(

@@ -6,3 +6,4 @@ pub mod lab01;
 pub mod lab02;
 pub mod lab03;
 pub mod lab04;
+pub mod lab05;
