@@ -71,3 +71,81 @@ fn seed002_udp_client_fails_reply_line_and_gives_up() {
     let m = check(&v, "client_gives_up")["message"].as_str().unwrap();
     assert!(m.contains("exit status is 0"), "{m}");
 }
+
+fn not_passed(v: &serde_json::Value) -> Vec<String> {
+    statuses(v)
+        .into_iter()
+        .filter(|s| !s.ends_with("=passed"))
+        .collect()
+}
+
+/// Seed 001's TCP server serves one connection with a fixed sentence (no newline) and exits;
+/// its client prints a timestamp and a label, and crashes on a refused connection.
+#[test]
+fn seed001_tcp_fails_echo_replies_and_refused() {
+    let (r, v) = seed("lab05", "seed001_tcp");
+    r.code(1);
+    assert_eq!(
+        not_passed(&v),
+        [
+            "echo=failed",
+            "several_lines=skipped",
+            "split_writes=skipped",
+            "long_line=skipped",
+            "concurrent=skipped",
+            "client_vanishes=skipped",
+            "client_replies=failed",
+            "client_fragmented=skipped",
+            "client_long_reply=skipped",
+            "client_refused=failed",
+        ],
+        "{r}"
+    );
+    let echo = check(&v, "echo");
+    assert!(
+        echo["actual"].as_str().unwrap().contains("절 부르셨나요?"),
+        "{echo}"
+    );
+}
+
+/// Seed 002's TCP client prints `Received data: ` before the reply, and crashes on refusal.
+#[test]
+fn seed002_tcp_client_fails_replies_with_the_label_hint_and_refused() {
+    let (r, v) = seed("lab05", "seed002_tcp_client");
+    r.code(1);
+    assert_eq!(
+        not_passed(&v),
+        [
+            "client_replies=failed",
+            "client_fragmented=skipped",
+            "client_long_reply=skipped",
+            "client_refused=failed",
+        ],
+        "{r}"
+    );
+    assert!(hint(&v, "client_replies").contains("Received data"));
+}
+
+/// Seed 003's threaded server takes each recv(1024) as one message: it fails the framing
+/// checks (with the framing hint), and nothing about threads. Its client doubles the prefix
+/// and exits 0 on a refused connection.
+#[test]
+fn seed003_threaded_fails_the_framing_lesson() {
+    let (r, v) = seed("lab05", "seed003_threaded");
+    r.code(1);
+    assert_eq!(
+        not_passed(&v),
+        [
+            "several_lines=failed",
+            "split_writes=failed",
+            "long_line=failed",
+            "client_replies=failed",
+            "client_fragmented=skipped",
+            "client_long_reply=skipped",
+            "client_refused=failed",
+        ],
+        "{r}"
+    );
+    assert!(hint(&v, "long_line").contains("recv(1024)"));
+    assert!(hint(&v, "split_writes").contains("decode"));
+}

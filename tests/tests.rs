@@ -10,6 +10,7 @@ mod lab01;
 mod lab02;
 mod lab03;
 mod lab04;
+mod lab05;
 mod literal;
 mod seed_programs;
 mod starters;
