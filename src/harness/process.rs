@@ -200,7 +200,7 @@ impl Supervised {
                 }
             }
             if let Some(e) = self.try_exit() {
-                return Readiness::Exited(e);
+                return self.last_look(targets, probe, e).await;
             }
             let now = Instant::now();
             if now >= deadline {
@@ -209,17 +209,28 @@ impl Supervised {
             // Sleep on the child's exit too, so a crash is reported at once.
             let until = (now + pause).min(deadline);
             if let Ok(Ok(s)) = tokio::time::timeout_at(until, self.child.wait()).await {
-                self.exit = Some(Exit::from_status(s));
-                // Exited: one last look, in case it handed its socket to a child and left.
-                for (index, addr) in targets.iter().enumerate() {
-                    if super::ports::ready(*addr, probe, Duration::from_millis(50)).await {
-                        return Readiness::Ready { index };
-                    }
-                }
-                return Readiness::Exited(self.exit.expect("just set"));
+                let e = Exit::from_status(s);
+                self.exit = Some(e);
+                return self.last_look(targets, probe, e).await;
             }
             pause = (pause * 2).min(Duration::from_millis(50));
         }
+    }
+
+    /// The process exited: one last look at the targets, in case it handed its socket to a
+    /// child and left (a daemonizing server), however fast that happened.
+    async fn last_look(
+        &self,
+        targets: &[SocketAddr],
+        probe: &super::ports::Probe,
+        exit: Exit,
+    ) -> Readiness {
+        for (index, addr) in targets.iter().enumerate() {
+            if super::ports::ready(*addr, probe, Duration::from_millis(50)).await {
+                return Readiness::Ready { index };
+            }
+        }
+        Readiness::Exited(exit)
     }
 
     /// The last `lines` lines of each stream, escaped for display.
