@@ -196,6 +196,11 @@ mod tests {
         if let Some(listening) = tcp_listening(port) {
             assert!(listening);
             drop(l);
+            // The kernel's table may list a closed socket for a moment: poll, bounded.
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while tcp_listening(port) == Some(true) && std::time::Instant::now() < deadline {
+                std::thread::yield_now();
+            }
             assert_eq!(tcp_listening(port), Some(false));
         }
     }
@@ -206,6 +211,10 @@ mod tests {
         let port = s.local_addr().unwrap().port();
         assert!(udp_bound(port));
         drop(s);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while udp_bound(port) && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
         assert!(!udp_bound(port));
     }
 }
