@@ -65,7 +65,8 @@ impl StudentServer {
         }
         // The old socket may linger in the kernel's table for a moment: wait until it is gone,
         // so that "held" below means held by the new process.
-        self.port_released(Instant::now() + Duration::from_secs(2)).await;
+        self.port_released(Instant::now() + Duration::from_secs(2))
+            .await;
         self.restarts += 1;
         let budget = cx.deadline.saturating_duration_since(Instant::now());
         let env = vec![("PORT".to_string(), self.given_port.to_string())];
