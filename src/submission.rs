@@ -399,27 +399,7 @@ fn which(name: &std::ffi::OsStr) -> Option<PathBuf> {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use crate::lab::{LabId, Program};
-
-    /// A two-program lab, as lab04 and lab05 are (a server and a client).
-    static TWO: LabInfo = LabInfo {
-        id: LabId::Lab01,
-        key: "lab05",
-        name: "tcp_echo",
-        dir: "05_tcp_echo",
-        programs: &[
-            Program {
-                role: Role::Server,
-                file: "labs/05_tcp_echo/tcp_server.py",
-            },
-            Program {
-                role: Role::Client,
-                file: "labs/05_tcp_echo/tcp_client.py",
-            },
-        ],
-        seed_port: Some(8888),
-        exercise: "lab05_tcp_echo",
-    };
+    use crate::lab::LabId;
 
     fn repo(grade_toml: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
@@ -434,9 +414,9 @@ mod tests {
         let dir = repo(
             "[lab05.server]\ncommand = [\"./srv\"]\n[lab05.client]\ncommand = [\"./cli\", \"-v\"]\n",
         );
-        let s = Launch::resolve_role(dir.path(), &TWO, Role::Server, None).unwrap();
+        let s = Launch::resolve_role(dir.path(), LabId::Lab05.info(), Role::Server, None).unwrap();
         assert_eq!(s.command, ["./srv"]);
-        let c = Launch::resolve_role(dir.path(), &TWO, Role::Client, None).unwrap();
+        let c = Launch::resolve_role(dir.path(), LabId::Lab05.info(), Role::Client, None).unwrap();
         assert_eq!(c.command, ["./cli", "-v"]);
         assert_eq!(c.origin, "grade.toml");
     }
@@ -444,7 +424,8 @@ mod tests {
     #[test]
     fn one_command_for_a_two_program_lab_is_refused_naming_the_tables() {
         let dir = repo("[lab05]\ncommand = [\"./srv\"]\n");
-        let e = Launch::resolve_role(dir.path(), &TWO, Role::Server, None).unwrap_err();
+        let e =
+            Launch::resolve_role(dir.path(), LabId::Lab05.info(), Role::Server, None).unwrap_err();
         assert!(
             e.to_string().contains("[lab05.server] and [lab05.client]"),
             "{e}"

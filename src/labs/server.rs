@@ -19,14 +19,16 @@ use crate::harness::ports::{self, Probe};
 use crate::harness::{Limits, Readiness, Supervised};
 use crate::i18n::Lang;
 use crate::report::{Failure, Verdict};
-use crate::submission::Launch;
+use crate::submission::{Launch, SetupError};
 
 /// Lines of student output shown under a failure.
 const OUTPUT_LINES: usize = 15;
 
 /// A student's server, from `starts` to teardown.
 pub struct StudentServer {
-    launch: Launch,
+    /// How to start it; an error (its file is missing) fails `starts` with that message, so a
+    /// lab's client checks are still graded.
+    launch: Result<Launch, SetupError>,
     /// The lab's default port: a program that ignores `PORT` binds it.
     default_port: u16,
     probe: Probe,
@@ -40,7 +42,11 @@ pub struct StudentServer {
 }
 
 impl StudentServer {
-    pub fn new(launch: Launch, default_port: u16, probe: Probe) -> StudentServer {
+    pub fn new(
+        launch: Result<Launch, SetupError>,
+        default_port: u16,
+        probe: Probe,
+    ) -> StudentServer {
         StudentServer {
             launch,
             default_port,
@@ -68,12 +74,7 @@ impl StudentServer {
         self.port_released(Instant::now() + Duration::from_secs(2))
             .await;
         self.restarts += 1;
-        let budget = cx.deadline.saturating_duration_since(Instant::now());
-        let env = vec![("PORT".to_string(), self.given_port.to_string())];
-        let spec = self.launch.spec(&[], env, Limits::for_budget(budget));
-        let process = Supervised::spawn(&spec)
-            .map_err(|e| spawn_failure(cx.lang, &spec, &self.launch, &e))?;
-        self.process = Some(process);
+        self.process = Some(self.spawn(self.given_port, cx)?);
         let deadline = cx.deadline.min(Instant::now() + Duration::from_secs(5));
         let mut pause = Duration::from_millis(2);
         loop {
@@ -139,6 +140,47 @@ impl StudentServer {
         self.process.as_mut().and_then(Supervised::try_exit)
     }
 
+    /// Starts the program with `PORT=port`, limited to what is left of the check's time.
+    fn spawn(&self, port: u16, cx: &CheckCx<'_>) -> Result<Supervised, Verdict> {
+        let launch = match &self.launch {
+            Ok(l) => l,
+            Err(missing) => return Err(Verdict::fail(missing.explain(cx.lang))),
+        };
+        let budget = cx.deadline.saturating_duration_since(Instant::now());
+        let env = vec![("PORT".to_string(), port.to_string())];
+        let spec = launch.spec(&[], env, Limits::for_budget(budget));
+        Supervised::spawn(&spec).map_err(|e| spawn_failure(cx.lang, &spec, launch, &e))
+    }
+
+    /// Where the grader reaches the server: 127.0.0.1 and the port it answers on.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    /// After a request met silence: a server that is on its way out (it serves one request,
+    /// then exits) is given `grace` to end and is started again. Returns whether it was, so
+    /// the caller asks once more: serving on is another check's lesson.
+    pub async fn restarted_if_gone(
+        &mut self,
+        grace: Duration,
+        cx: &CheckCx<'_>,
+    ) -> Result<bool, Verdict> {
+        if self.exits_within(grace).await.is_none() {
+            return Ok(false);
+        }
+        self.ensure_running(cx).await.map(|()| true)
+    }
+
+    /// Before a check whose code needs `starts`: the server is running (see
+    /// [`StudentServer::ensure_running`]). Other checks (a lab's client checks) pass through.
+    pub async fn before_check(&mut self, needs: &[&str], cx: &CheckCx<'_>) -> Result<(), Verdict> {
+        if needs.contains(&"starts") {
+            self.ensure_running(cx).await
+        } else {
+            Ok(())
+        }
+    }
+
     /// A failure that shows the tail of the server's output.
     pub fn failure(&self, message: impl Into<String>) -> Failure {
         let f = Failure::new(message);
@@ -161,12 +203,9 @@ impl StudentServer {
                 Err(e) => return Verdict::Error(format!("no free port for the server: {e}")),
             };
             self.given_port = port;
-            let budget = cx.deadline.saturating_duration_since(Instant::now());
-            let env = vec![("PORT".to_string(), port.to_string())];
-            let spec = self.launch.spec(&[], env, Limits::for_budget(budget));
-            let mut process = match Supervised::spawn(&spec) {
+            let mut process = match self.spawn(port, cx) {
                 Ok(p) => p,
-                Err(e) => return spawn_failure(cx.lang, &spec, &self.launch, &e),
+                Err(v) => return v,
             };
             let mut targets = vec![SocketAddr::from((Ipv4Addr::LOCALHOST, port))];
             if !default_busy {

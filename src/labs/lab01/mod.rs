@@ -48,7 +48,7 @@ pub struct Lab01 {
 impl Lab01 {
     pub fn new(launch: Launch) -> Lab01 {
         Lab01 {
-            server: StudentServer::new(launch, SEED_PORT, Probe::Tcp),
+            server: StudentServer::new(Ok(launch), SEED_PORT, Probe::Tcp),
             root: None,
         }
     }

@@ -6,7 +6,7 @@
 
 mod client;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
@@ -19,7 +19,7 @@ use crate::i18n::Lang;
 use crate::lab::Role;
 use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
-use crate::submission::{Programs, SetupError};
+use crate::submission::Programs;
 use crate::text;
 use client::ClientSide;
 
@@ -52,7 +52,7 @@ const MAX_SIZE: usize = 4096;
 const WAIT: Duration = Duration::from_millis(1500);
 
 pub struct Lab04 {
-    server: Result<StudentServer, SetupError>,
+    server: StudentServer,
     client: ClientSide,
 }
 
@@ -60,18 +60,11 @@ impl Lab04 {
     pub fn new(programs: Programs, env: DriverEnv) -> Lab04 {
         let mut rng = Rng::named(env.seed, "lab04 probe");
         let probe = Probe::Udp(format!("probe-{}", rng.token(12)).into_bytes());
-        let server = match programs.get(Role::Server) {
-            Ok(l) => Ok(StudentServer::new(l.clone(), DEFAULT_PORT, probe)),
-            Err(e) => Err(e.clone()),
-        };
+        let launch = programs.get(Role::Server).cloned().map_err(Clone::clone);
+        let server = StudentServer::new(launch, DEFAULT_PORT, probe);
         let launch = programs.get(Role::Client).cloned().map_err(Clone::clone);
         let client = ClientSide::new(launch, env.seed);
         Lab04 { server, client }
-    }
-
-    fn target(&self) -> SocketAddr {
-        let port = self.server.as_ref().map(StudentServer::port).unwrap_or(0);
-        SocketAddr::from((Ipv4Addr::LOCALHOST, port))
     }
 
     /// Sends `payload` from `socket` and waits for the server's answer (sent once more if the
@@ -82,7 +75,7 @@ impl Lab04 {
         payload: &[u8],
         cx: &CheckCx<'_>,
     ) -> Option<Vec<u8>> {
-        let target = self.target();
+        let target = self.server.addr();
         let mut buf = vec![0u8; 65536];
         for _ in 0..2 {
             socket.send_to(payload, target).await.ok()?;
@@ -107,15 +100,12 @@ impl Lab04 {
             Err(v) => return v,
         };
         let mut reply = self.exchange(&socket, &payload, cx).await;
-        if reply.is_none()
-            && restart
-            && let Ok(server) = &mut self.server
-            && server.exited().is_some()
-        {
-            if let Err(v) = server.ensure_running(cx).await {
-                return v;
+        if reply.is_none() && restart {
+            match self.server.restarted_if_gone(Duration::ZERO, cx).await {
+                Ok(true) => reply = self.exchange(&socket, &payload, cx).await,
+                Ok(false) => {}
+                Err(v) => return v,
             }
-            reply = self.exchange(&socket, &payload, cx).await;
         }
         match reply {
             Some(r) if r == payload => Verdict::pass(),
@@ -141,7 +131,7 @@ impl Lab04 {
     }
 
     fn silence(&mut self, payload: &[u8], cx: &CheckCx<'_>) -> Verdict {
-        let exited = self.server.as_mut().ok().and_then(StudentServer::exited);
+        let exited = self.server.exited();
         let mut msg = format!(
             "{} ({} bytes, {:.1} s x2)",
             cx.t(
@@ -157,10 +147,7 @@ impl Lab04 {
                 cx.t("서버 프로그램이 끝나 있습니다", "your server has exited")
             );
         }
-        let failure = match &self.server {
-            Ok(s) => s.failure(msg),
-            Err(_) => Failure::new(msg),
-        };
+        let failure = self.server.failure(msg);
         failure.expected(shown(payload)).into()
     }
 
@@ -174,15 +161,12 @@ impl Lab04 {
             let payload = format!("{i}-{token}").into_bytes();
             let mut reply = self.exchange(&socket, &payload, &cx).await;
             // Still on its way out after the previous check: count from a fresh process.
-            if reply.is_none()
-                && i == 1
-                && let Ok(server) = &mut self.server
-                && server.exited().is_some()
-            {
-                if let Err(v) = server.ensure_running(&cx).await {
-                    return v;
+            if reply.is_none() && i == 1 {
+                match self.server.restarted_if_gone(Duration::ZERO, &cx).await {
+                    Ok(true) => reply = self.exchange(&socket, &payload, &cx).await,
+                    Ok(false) => {}
+                    Err(v) => return v,
                 }
-                reply = self.exchange(&socket, &payload, &cx).await;
             }
             match reply {
                 Some(r) if r == payload => continue,
@@ -198,7 +182,7 @@ impl Lab04 {
                     .into();
                 }
                 None => {
-                    let exited = self.server.as_mut().ok().and_then(StudentServer::exited);
+                    let exited = self.server.exited();
                     let msg = format!(
                         "{}: {} / 20",
                         cx.t(
@@ -207,10 +191,7 @@ impl Lab04 {
                         ),
                         i - 1
                     );
-                    let f = match &self.server {
-                        Ok(s) => s.failure(msg),
-                        Err(_) => Failure::new(msg),
-                    };
+                    let f = self.server.failure(msg);
                     return match exited {
                         Some(e) => f
                             .actual(format!("{}: {e}", cx.t("서버가 끝남", "the server ended")))
@@ -243,7 +224,7 @@ impl Lab04 {
         let payloads: Vec<Vec<u8>> = (0..3)
             .map(|i| format!("client{i}-{}", cx.rng.token(8)).into_bytes())
             .collect();
-        let target = self.target();
+        let target = self.server.addr();
         for (s, p) in sockets.iter().zip(&payloads) {
             let _ = s.send_to(p, target).await;
         }
@@ -279,25 +260,17 @@ impl LabDriver for Lab04 {
             let Some(check) = Check::parse(id) else {
                 return Verdict::Error(format!("lab04 has no check `{id}`"));
             };
-            // Every server check after `starts` gets a running server, restarted if it exited.
-            if !matches!(check, Check::Starts | Check::UsesPort)
-                && CHECKS
-                    .iter()
-                    .any(|c| c.id == id && c.needs.contains(&"starts"))
-                && let Ok(s) = &mut self.server
-                && let Err(v) = s.ensure_running(&cx).await
-            {
+            // Every server check gets a running server, started again if it exited.
+            let needs = CHECKS
+                .iter()
+                .find(|c| c.id == id)
+                .map_or(&[][..], |c| c.needs);
+            if let Err(v) = self.server.before_check(needs, &cx).await {
                 return v;
             }
             match check {
-                Check::Starts => match &mut self.server {
-                    Ok(s) => s.start(&cx).await,
-                    Err(missing) => Verdict::fail(missing.explain(cx.lang)),
-                },
-                Check::UsesPort => match &self.server {
-                    Ok(s) => s.uses_port(&cx),
-                    Err(_) => Verdict::Error("no server".into()),
-                },
+                Check::Starts => self.server.start(&cx).await,
+                Check::UsesPort => self.server.uses_port(&cx),
                 Check::Echo => {
                     let p = format!("echo-{}", cx.rng.token(16)).into_bytes();
                     self.echo_of(p, true, &cx).await
@@ -319,7 +292,9 @@ impl LabDriver for Lab04 {
                         Err(v) => return v,
                     };
                     // Not UTF-8: a lone continuation byte, an overlong form, 0xff.
-                    let _ = socket.send_to(b"\x80\xc0\xafbad\xff", self.target()).await;
+                    let _ = socket
+                        .send_to(b"\x80\xc0\xafbad\xff", self.server.addr())
+                        .await;
                     let p = format!("after-bad-bytes-{}", cx.rng.token(8)).into_bytes();
                     // No restart: dying on the bad datagram is what this check catches.
                     self.echo_of(p, false, &cx).await
@@ -334,12 +309,7 @@ impl LabDriver for Lab04 {
     }
 
     fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
-        Box::pin(async move {
-            match &mut self.server {
-                Ok(s) => s.stop(lang).await,
-                Err(_) => Vec::new(),
-            }
-        })
+        Box::pin(self.server.stop(lang))
     }
 }
 

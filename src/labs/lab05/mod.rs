@@ -6,7 +6,6 @@
 
 mod client;
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,7 +19,7 @@ use crate::i18n::Lang;
 use crate::lab::Role;
 use crate::reference::lab05::PREFIX;
 use crate::report::{Failure, Verdict};
-use crate::submission::{Programs, SetupError};
+use crate::submission::Programs;
 use crate::text;
 use client::ClientSide;
 
@@ -53,7 +52,7 @@ const READ_CAP: usize = 256 << 10;
 const WAIT: Duration = Duration::from_secs(5);
 
 pub struct Lab05 {
-    server: Result<StudentServer, SetupError>,
+    server: StudentServer,
     client: ClientSide,
 }
 
@@ -69,10 +68,8 @@ struct Replies {
 
 impl Lab05 {
     pub fn new(programs: Programs, env: DriverEnv) -> Lab05 {
-        let server = match programs.get(Role::Server) {
-            Ok(l) => Ok(StudentServer::new(l.clone(), DEFAULT_PORT, Probe::Tcp)),
-            Err(e) => Err(e.clone()),
-        };
+        let launch = programs.get(Role::Server).cloned().map_err(Clone::clone);
+        let server = StudentServer::new(launch, DEFAULT_PORT, Probe::Tcp);
         let launch = programs.get(Role::Client).cloned().map_err(Clone::clone);
         Lab05 {
             server,
@@ -80,14 +77,9 @@ impl Lab05 {
         }
     }
 
-    fn target(&self) -> SocketAddr {
-        let port = self.server.as_ref().map(StudentServer::port).unwrap_or(0);
-        SocketAddr::from((Ipv4Addr::LOCALHOST, port))
-    }
-
     async fn connect(&self, cx: &CheckCx<'_>) -> Result<TcpStream, Verdict> {
         let until = cx.deadline.min(Instant::now() + WAIT);
-        match tokio::time::timeout_at(until, TcpStream::connect(self.target())).await {
+        match tokio::time::timeout_at(until, TcpStream::connect(self.server.addr())).await {
             Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);
                 Ok(s)
@@ -107,10 +99,7 @@ impl Lab05 {
     }
 
     fn failure(&self, message: String) -> Verdict {
-        match &self.server {
-            Ok(s) => s.failure(message).into(),
-            Err(_) => Verdict::fail(message),
-        }
+        self.server.failure(message).into()
     }
 
     /// Reads until `n` whole lines came, the server closed, or `until`.
@@ -144,19 +133,20 @@ impl Lab05 {
         let mut outcome = self
             .exchange_once(pieces, pause, messages, framing, cx)
             .await;
-        if outcome.is_err()
-            && let Ok(server) = &mut self.server
-            && server
-                .exits_within(Duration::from_millis(200))
+        if outcome.is_err() {
+            match self
+                .server
+                .restarted_if_gone(Duration::from_millis(200), cx)
                 .await
-                .is_some()
-        {
-            if let Err(v) = server.ensure_running(cx).await {
-                return v;
+            {
+                Ok(true) => {
+                    outcome = self
+                        .exchange_once(pieces, pause, messages, framing, cx)
+                        .await;
+                }
+                Ok(false) => {}
+                Err(v) => return v,
             }
-            outcome = self
-                .exchange_once(pieces, pause, messages, framing, cx)
-                .await;
         }
         match outcome {
             Ok(v) | Err(Silent(Some(v))) => v,
@@ -234,8 +224,8 @@ impl Lab05 {
         if framing {
             failure = failure.hint("one_recv");
         }
-        if let Ok(s) = &self.server {
-            failure = failure.output(s.process().map(|p| p.output(15)).unwrap_or_default());
+        if let Some(p) = self.server.process() {
+            failure = failure.output(p.output(15));
         }
         Ok(failure.into())
     }
@@ -291,9 +281,7 @@ impl Lab05 {
         drop(gone);
         // A server that dies of it does so as soon as its thread sees the reset: give that a
         // moment (bounded) before asking whether the others are still served.
-        if let Ok(server) = &mut self.server
-            && let Some(e) = server.exits_within(Duration::from_millis(500)).await
-        {
+        if let Some(e) = self.server.exits_within(Duration::from_millis(500)).await {
             return self.failure(format!(
                 "{}: {} ({e})",
                 cx.t(
@@ -311,7 +299,7 @@ impl Lab05 {
         {
             Verdict::Passed { .. } => Verdict::pass(),
             _ => {
-                let exited = self.server.as_mut().ok().and_then(StudentServer::exited);
+                let exited = self.server.exited();
                 let why = match exited {
                     Some(e) => format!(
                         "{} ({e})",
@@ -340,24 +328,17 @@ impl LabDriver for Lab05 {
             let Some(check) = Check::parse(id) else {
                 return Verdict::Error(format!("lab05 has no check `{id}`"));
             };
-            if !matches!(check, Check::Starts | Check::UsesPort)
-                && CHECKS
-                    .iter()
-                    .any(|c| c.id == id && c.needs.contains(&"starts"))
-                && let Ok(s) = &mut self.server
-                && let Err(v) = s.ensure_running(&cx).await
-            {
+            // Every server check gets a running server, started again if it exited.
+            let needs = CHECKS
+                .iter()
+                .find(|c| c.id == id)
+                .map_or(&[][..], |c| c.needs);
+            if let Err(v) = self.server.before_check(needs, &cx).await {
                 return v;
             }
             match check {
-                Check::Starts => match &mut self.server {
-                    Ok(s) => s.start(&cx).await,
-                    Err(missing) => Verdict::fail(missing.explain(cx.lang)),
-                },
-                Check::UsesPort => match &self.server {
-                    Ok(s) => s.uses_port(&cx),
-                    Err(_) => Verdict::Error("no server".into()),
-                },
+                Check::Starts => self.server.start(&cx).await,
+                Check::UsesPort => self.server.uses_port(&cx),
                 Check::Echo => {
                     let m = format!("hello-{}", cx.rng.token(10));
                     let line = format!("{m}\n").into_bytes();
@@ -397,11 +378,6 @@ impl LabDriver for Lab05 {
     }
 
     fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
-        Box::pin(async move {
-            match &mut self.server {
-                Ok(s) => s.stop(lang).await,
-                Err(_) => Vec::new(),
-            }
-        })
+        Box::pin(self.server.stop(lang))
     }
 }
