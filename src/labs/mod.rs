@@ -164,6 +164,40 @@ pub fn ran_cleanly(f: &Finished, command: &str, limit: Duration, lang: Lang) -> 
         .into()
 }
 
+/// Sentences for [`reported_error`], each in Korean and English: the run did not end, it
+/// crashed with a traceback, it exited 0, the line that reports the error is missing.
+pub struct ErrorWords<'a> {
+    pub not_ended: (&'a str, &'a str),
+    pub traceback: (&'a str, &'a str),
+    pub exit_zero: (&'a str, &'a str),
+    pub no_line: (&'a str, &'a str),
+}
+
+/// What a program must do on an error it is expected to report (a name that does not exist,
+/// a refused connection, a missing argument): end by itself (within `limit`), without a
+/// traceback, with a non-zero status, and with a line that says so (`has_line`). The first
+/// problem, in the student's language; `None` when it did all of that.
+pub fn reported_error(
+    f: &Finished,
+    has_line: bool,
+    limit: Duration,
+    words: &ErrorWords<'_>,
+    lang: Lang,
+) -> Option<String> {
+    let pick = |(ko, en): (&str, &str)| lang.pick(ko, en).to_string();
+    if f.timed_out() {
+        Some(format!("{} ({} s)", pick(words.not_ended), limit.as_secs()))
+    } else if f.has_traceback() {
+        Some(pick(words.traceback))
+    } else if f.exit == Some(crate::harness::Exit::Code(0)) {
+        Some(pick(words.exit_zero))
+    } else if !has_line {
+        Some(pick(words.no_line))
+    } else {
+        None
+    }
+}
+
 /// The DNS fixture of hermetic mode, started on first use into `slot`. Where hermetic mode
 /// is unavailable, the verdict for a check that needs it: skipped, with the reason.
 pub async fn ensure_fixture(

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::{BoxFuture, CheckCx, DriverEnv, Hermetic, LabDriver};
-use crate::harness::{Exit, Finished};
+use crate::harness::Finished;
 use crate::i18n::Lang;
 use crate::net::dns_fixture::{DnsFixture, Zone};
 use crate::report::{Failure, Verdict};
@@ -328,26 +328,22 @@ impl Lab02 {
             .lines()
             .chain(f.stderr.lines())
             .any(|l| l.trim_start().starts_with("[DNS] error"));
-        let problem = if f.timed_out() {
-            Some(timed_out(cx.lang))
-        } else if f.has_traceback() {
-            Some(cx.t(
+        let words = super::ErrorWords {
+            not_ended: ("제한 시간 안에 끝나지 않았습니다", "did not finish in time"),
+            traceback: (
                 "없는 이름을 조회하자 traceback을 남기고 비정상 종료했습니다",
                 "it crashed with a traceback on a name that does not exist",
-            ))
-        } else if f.exit == Some(Exit::Code(0)) {
-            Some(cx.t(
+            ),
+            exit_zero: (
                 "없는 이름인데 종료 코드가 0입니다",
                 "the exit status is 0 for a name that does not exist",
-            ))
-        } else if !error_line {
-            Some(cx.t(
+            ),
+            no_line: (
                 "[DNS] error로 시작하는 줄이 없습니다",
                 "there is no line starting with [DNS] error",
-            ))
-        } else {
-            None
+            ),
         };
+        let problem = super::reported_error(f, error_line, RUN_LIMIT, &words, cx.lang);
         match problem {
             None => Verdict::pass(),
             Some(p) => Failure::new(format!("{missing}: {p}"))
@@ -363,30 +359,23 @@ impl Lab02 {
             Err(v) => return v,
         };
         let all = format!("{}{}", f.stdout, f.stderr);
-        let problem = if f.timed_out() {
-            Some(format!(
-                "{} ({} s)",
-                cx.t(
-                    "인자 없이 실행하면 끝나지 않습니다 (입력을 기다리고 있나요?)",
-                    "without an argument it does not finish (is it waiting for input?)"
-                ),
-                RUN_LIMIT.as_secs()
-            ))
-        } else if f.has_traceback() {
-            Some(cx.t(
+        let words = super::ErrorWords {
+            not_ended: (
+                "인자 없이 실행하면 끝나지 않습니다 (입력을 기다리고 있나요?)",
+                "without an argument it does not finish (is it waiting for input?)",
+            ),
+            traceback: (
                 "인자 없이 실행하면 traceback을 남기고 비정상 종료합니다",
                 "without an argument it crashes with a traceback",
-            ))
-        } else if f.exit == Some(Exit::Code(0)) {
-            Some(cx.t(
+            ),
+            exit_zero: (
                 "인자 없이 실행했는데 종료 코드가 0입니다",
                 "without an argument the exit status is 0",
-            ))
-        } else if !all.to_lowercase().contains("usage") {
-            Some(cx.t("사용법(usage) 안내가 없습니다", "there is no usage message"))
-        } else {
-            None
+            ),
+            no_line: ("사용법(usage) 안내가 없습니다", "there is no usage message"),
         };
+        let has_usage = all.to_lowercase().contains("usage");
+        let problem = super::reported_error(f, has_usage, RUN_LIMIT, &words, cx.lang);
         match problem {
             None => Verdict::pass(),
             Some(p) => Failure::new(p)
@@ -426,14 +415,6 @@ impl LabDriver for Lab02 {
 /// Student output for an expected/actual block: line endings folded, escaped.
 fn shown(s: &str) -> String {
     text::escape_student(text::normalize(s).as_bytes())
-}
-
-fn timed_out(lang: Lang) -> String {
-    format!(
-        "{} ({} s)",
-        lang.pick("제한 시간 안에 끝나지 않았습니다", "did not finish in time"),
-        RUN_LIMIT.as_secs()
-    )
 }
 
 /// Passes when the run ended by itself with status 0 and no traceback.

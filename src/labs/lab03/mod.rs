@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::{BoxFuture, CheckCx, DriverEnv, Hermetic, LabDriver};
-use crate::harness::{Exit, Finished};
+use crate::harness::Finished;
 use crate::i18n::Lang;
 use crate::net::dns_fixture::{DnsFixture, Zone};
 use crate::reference::lab01::{Config, serve_with};
@@ -404,33 +404,25 @@ impl Lab03 {
             .lines()
             .chain(f.stderr.lines())
             .any(|l| l.to_lowercase().contains("error"));
-        let problem = if f.timed_out() {
-            Some(format!(
-                "{} ({} s)",
-                cx.t(
-                    "포트가 닫혀 있는데 프로그램이 끝나지 않았습니다",
-                    "it did not finish against a closed port"
-                ),
-                RUN_LIMIT.as_secs()
-            ))
-        } else if f.has_traceback() {
-            Some(cx.t(
+        let words = super::ErrorWords {
+            not_ended: (
+                "포트가 닫혀 있는데 프로그램이 끝나지 않았습니다",
+                "it did not finish against a closed port",
+            ),
+            traceback: (
                 "연결이 거부되자 traceback을 남기고 비정상 종료했습니다",
                 "it crashed with a traceback when the connection was refused",
-            ))
-        } else if f.exit == Some(Exit::Code(0)) {
-            Some(cx.t(
+            ),
+            exit_zero: (
                 "연결에 실패했는데 종료 코드가 0입니다",
                 "the exit status is 0 although no connection was made",
-            ))
-        } else if !error_line {
-            Some(cx.t(
+            ),
+            no_line: (
                 "오류를 알리는 줄(error)이 없습니다",
                 "there is no line saying error",
-            ))
-        } else {
-            None
+            ),
         };
+        let problem = super::reported_error(f, error_line, RUN_LIMIT, &words, cx.lang);
         match problem {
             None => Verdict::pass(),
             Some(p) => Failure::new(format!("http://127.0.0.1:{port}/: {p}"))

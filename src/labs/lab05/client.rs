@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 
 use super::super::{CheckCx, ran_cleanly, run_program};
 use crate::counterpart::tcp_lines::{Delivery, TcpLinePeer};
-use crate::harness::{Exit, Finished};
+use crate::harness::Finished;
 use crate::reference::lab05::PREFIX;
 use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
@@ -191,33 +191,25 @@ impl ClientSide {
             .lines()
             .chain(f.stderr.lines())
             .any(|l| l.trim_start().starts_with("[TCP] error:"));
-        let problem = if f.timed_out() {
-            Some(format!(
-                "{} ({} s)",
-                cx.t(
-                    "닫힌 포트에 연결하자 끝나지 않았습니다",
-                    "it did not finish against a closed port"
-                ),
-                RUN_LIMIT.as_secs()
-            ))
-        } else if f.has_traceback() {
-            Some(cx.t(
+        let words = super::super::ErrorWords {
+            not_ended: (
+                "닫힌 포트에 연결하자 끝나지 않았습니다",
+                "it did not finish against a closed port",
+            ),
+            traceback: (
                 "연결이 거부되자 traceback을 남기고 비정상 종료했습니다",
                 "it crashed with a traceback when the connection was refused",
-            ))
-        } else if f.exit == Some(Exit::Code(0)) {
-            Some(cx.t(
+            ),
+            exit_zero: (
                 "연결에 실패했는데 종료 코드가 0입니다",
                 "the exit status is 0 although no connection was made",
-            ))
-        } else if !error_line {
-            Some(cx.t(
+            ),
+            no_line: (
                 "[TCP] error:로 시작하는 줄이 없습니다",
                 "there is no line starting with [TCP] error:",
-            ))
-        } else {
-            None
+            ),
         };
+        let problem = super::super::reported_error(&f, error_line, RUN_LIMIT, &words, cx.lang);
         match problem {
             None => Verdict::pass(),
             Some(p) => Failure::new(format!("127.0.0.1:{port}: {p}"))
