@@ -18,6 +18,7 @@ use crate::rng::Rng;
 use crate::runner::{self, RunConfig};
 use crate::submission::Programs;
 
+mod reference;
 mod student;
 
 /// Exit codes, a contract for scripts.
@@ -194,7 +195,7 @@ pub fn main() -> i32 {
     let code = rt.block_on(async {
         match cli.command {
             Some(Command::List) => list(),
-            Some(Command::Reference { lab, port, args }) => reference(&lab, port, &args).await,
+            Some(Command::Reference { lab, port, args }) => reference::run(&lab, port, &args).await,
             None => grade(cli.grade, hermetic).await,
         }
     });
@@ -321,115 +322,6 @@ fn enter_hermetic(cli: &Cli) -> Result<labs::Hermetic, i32> {
             "--hermetic on: could not enter namespaces: {e}"
         ))),
         (Err(e), _) => Ok(labs::Hermetic::Unavailable(format!("namespaces: {e}"))),
-    }
-}
-
-async fn reference(lab: &str, port: Option<u16>, args: &[String]) -> i32 {
-    let lab = match parse_lab(lab, Lang::detect()) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    match lab {
-        LabId::Lab01 => {
-            let port = port
-                .or_else(|| std::env::var("PORT").ok().and_then(|p| p.parse().ok()))
-                .or(lab.info().seed_port)
-                .unwrap_or(8000);
-            let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
-                Ok(l) => l,
-                Err(e) => return usage(format!("failed to listen on 0.0.0.0:{port}: {e}")),
-            };
-            {
-                let mut out = std::io::stdout().lock();
-                for line in crate::reference::lab01::startup_lines(port) {
-                    let _ = writeln!(out, "{line}");
-                }
-                let _ = out.flush();
-            }
-            tokio::select! {
-                r = crate::reference::lab01::serve(listener) => {
-                    if let Err(e) = r { eprintln!("grade: reference server failed: {e}"); return exit::GRADER; }
-                    exit::PASSED
-                }
-                _ = tokio::signal::ctrl_c() => exit::PASSED,
-            }
-        }
-        LabId::Lab02 => {
-            let mut out = Vec::new();
-            let code = crate::reference::lab02::run(args, &mut out, &mut std::io::stderr()).await;
-            let _ = std::io::stdout().write_all(&out);
-            code
-        }
-        LabId::Lab03 => {
-            let mut out = Vec::new();
-            let code = crate::reference::lab03::run(args, &mut out, &mut std::io::stderr()).await;
-            let _ = std::io::stdout().write_all(&out);
-            code
-        }
-        LabId::Lab04 => reference_lab04(port, args).await,
-        LabId::Lab05 => reference_lab05(port, args).await,
-    }
-}
-
-/// `grade reference lab04 server [--port N]` or `grade reference lab04 client HOST PORT MESSAGE`.
-async fn reference_lab04(port: Option<u16>, args: &[String]) -> i32 {
-    match args.first().map(String::as_str) {
-        Some("server") => {
-            let port = port
-                .or_else(|| std::env::var("PORT").ok().and_then(|p| p.parse().ok()))
-                .unwrap_or(6789);
-            let socket = match tokio::net::UdpSocket::bind(("0.0.0.0", port)).await {
-                Ok(s) => s,
-                Err(e) => return usage(format!("failed to bind UDP 0.0.0.0:{port}: {e}")),
-            };
-            println!("[UDP] echo server on 0.0.0.0:{port}");
-            tokio::select! {
-                r = crate::reference::lab04::serve(socket) => {
-                    if let Err(e) = r { eprintln!("grade: reference server failed: {e}"); return exit::GRADER; }
-                    exit::PASSED
-                }
-                _ = tokio::signal::ctrl_c() => exit::PASSED,
-            }
-        }
-        Some("client") => {
-            let mut out = Vec::new();
-            let code =
-                crate::reference::lab04::client(&args[1..], &mut out, &mut std::io::stderr()).await;
-            let _ = std::io::stdout().write_all(&out);
-            code
-        }
-        _ => usage("grade reference lab04 server | client HOST PORT MESSAGE"),
-    }
-}
-
-/// `grade reference lab05 server [--port N]` or `grade reference lab05 client HOST PORT MESSAGE...`.
-async fn reference_lab05(port: Option<u16>, args: &[String]) -> i32 {
-    match args.first().map(String::as_str) {
-        Some("server") => {
-            let port = port
-                .or_else(|| std::env::var("PORT").ok().and_then(|p| p.parse().ok()))
-                .unwrap_or(8888);
-            let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
-                Ok(l) => l,
-                Err(e) => return usage(format!("failed to listen on 0.0.0.0:{port}: {e}")),
-            };
-            println!("[TCP] echo server on 0.0.0.0:{port}");
-            tokio::select! {
-                r = crate::reference::lab05::serve(listener) => {
-                    if let Err(e) = r { eprintln!("grade: reference server failed: {e}"); return exit::GRADER; }
-                    exit::PASSED
-                }
-                _ = tokio::signal::ctrl_c() => exit::PASSED,
-            }
-        }
-        Some("client") => {
-            let mut out = Vec::new();
-            let code =
-                crate::reference::lab05::client(&args[1..], &mut out, &mut std::io::stderr()).await;
-            let _ = std::io::stdout().write_all(&out);
-            code
-        }
-        _ => usage("grade reference lab05 server | client HOST PORT MESSAGE..."),
     }
 }
 
