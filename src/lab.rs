@@ -10,6 +10,7 @@ pub enum LabId {
     Lab03,
     Lab04,
     Lab05,
+    Lab06,
 }
 
 /// Which side of a conversation a student's program plays; the grader plays the other.
@@ -128,6 +129,18 @@ const LABS: &[LabInfo] = &[
         ],
         seed_port: Some(8888),
         exercise: "lab05_tcp_echo",
+    },
+    LabInfo {
+        id: LabId::Lab06,
+        key: "lab06",
+        name: "http_server",
+        dir: "06_http_server",
+        programs: &[Program {
+            role: Role::Server,
+            file: "labs/06_http_server/server.py",
+        }],
+        seed_port: Some(8000),
+        exercise: "lab06_http_server",
     },
 ];
 

@@ -318,8 +318,11 @@ fn grade_toml_command(
 /// costs as much as the rest of a lab01 run.)
 pub fn find_python(explicit: Option<&Path>) -> Result<PathBuf, SetupError> {
     if let Some(p) = explicit {
+        // A relative path (`--python .venv/bin/python`) is the student's, from where they typed
+        // it; the program runs in the submission's folder, so make it absolute first (without
+        // resolving symlinks: a venv's python must stay the venv's).
         let found = if p.is_file() {
-            Some(p.to_path_buf())
+            Some(std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
         } else {
             which(p.as_os_str())
         };

@@ -149,3 +149,24 @@ fn seed003_threaded_fails_the_framing_lesson() {
     assert!(hint(&v, "long_line").contains("recv(1024)"));
     assert!(hint(&v, "split_writes").contains("decode"));
 }
+
+/// Seed 002's `http.server` program: the empty host of `http://:PORT`, no Content-Length, one
+/// connection at a time. Its broken-request answer (Python 3.11's HTTP/0.9-style 400 page,
+/// with no status line) is accepted, as EXPECTED.md explains.
+#[test]
+fn seed002_http_server_fails_startup_line_content_length_and_concurrent() {
+    let (r, v) = seed("lab06", "seed002_http_server");
+    r.code(1);
+    assert_eq!(
+        not_passed(&v),
+        [
+            "startup_line=failed",
+            "content_length=failed",
+            "concurrent=failed",
+        ],
+        "{r}"
+    );
+    assert!(hint(&v, "startup_line").contains("http://:8000"));
+    assert!(hint(&v, "content_length").contains("Content-Length"));
+    assert!(hint(&v, "concurrent").contains("ThreadingHTTPServer"));
+}

@@ -10,8 +10,9 @@ fn starter(lab: &str, dir: &str, extra: &[&str], must_run: bool) -> serde_json::
     cmd.args([lab, "--format", "json", "--submission"])
         .arg(sub.path())
         .args(extra);
-    // The lab01 starter binds the seed's fixed port 8000: only inside a private namespace.
-    let mut cmd = if lab == "lab01" {
+    // The lab01 and lab06 starters bind the seed's fixed port 8000: only inside a private
+    // namespace.
+    let mut cmd = if lab == "lab01" || lab == "lab06" {
         match in_netns(&cmd) {
             Some(c) => c,
             None => return serde_json::Value::Null,
@@ -95,4 +96,19 @@ fn lab03_starter_human_report_says_what_to_fix_first() {
     r.code(1);
     r.stdout_has("먼저 고칠 것: runs");
     assert_nothing_left(sub.path());
+}
+
+#[test]
+fn lab04_starter_runs_and_has_work_left() {
+    starter("lab04", "exercises/lab04_udp_echo/starter", &[], true);
+}
+
+#[test]
+fn lab05_starter_runs_and_has_work_left() {
+    starter("lab05", "exercises/lab05_tcp_echo/starter", &[], true);
+}
+
+#[test]
+fn lab06_starter_runs_and_has_work_left() {
+    starter("lab06", "exercises/lab06_http_server/starter", &[], true);
 }

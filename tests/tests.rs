@@ -11,6 +11,7 @@ mod lab02;
 mod lab03;
 mod lab04;
 mod lab05;
+mod lab06;
 mod literal;
 mod seed_programs;
 mod starters;

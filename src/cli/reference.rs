@@ -51,6 +51,14 @@ pub(super) async fn run(lab: &str, port: Option<u16>, args: &[String]) -> i32 {
             return serve(&banner, reference::lab05::serve(listener)).await;
         }
         (LabId::Lab05, Some("client")) => reference::lab05::client(&args[1..], &mut out, err).await,
+        (LabId::Lab06, _) => {
+            let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
+                Ok(l) => l,
+                Err(e) => return usage(format!("failed to listen on 0.0.0.0:{port}: {e}")),
+            };
+            let banner = reference::lab06::startup_line(port);
+            return serve(&banner, reference::lab06::serve(listener)).await;
+        }
         (LabId::Lab04 | LabId::Lab05, _) => {
             return usage(format!(
                 "grade reference {lab} server [--port N] | client HOST PORT MESSAGE..."

@@ -8,6 +8,7 @@ pub mod lab02;
 pub mod lab03;
 pub mod lab04;
 pub mod lab05;
+pub mod lab06;
 pub mod server;
 
 use std::future::Future;
@@ -54,7 +55,7 @@ pub struct DriverEnv {
 /// Whether a lab uses hermetic mode (entered before the runtime starts, so decided early).
 pub fn wants_hermetic(lab: LabId) -> bool {
     match lab {
-        LabId::Lab01 | LabId::Lab04 | LabId::Lab05 => false,
+        LabId::Lab01 | LabId::Lab04 | LabId::Lab05 | LabId::Lab06 => false,
         LabId::Lab02 | LabId::Lab03 => true,
     }
 }
@@ -234,6 +235,7 @@ pub fn check_specs(lab: LabId) -> &'static [spec::CheckSpec] {
         LabId::Lab03 => lab03::CHECKS,
         LabId::Lab04 => lab04::CHECKS,
         LabId::Lab05 => lab05::CHECKS,
+        LabId::Lab06 => lab06::CHECKS,
     }
 }
 
@@ -250,5 +252,6 @@ pub fn driver_for(lab: LabId, programs: Programs, env: DriverEnv) -> Option<Box<
         LabId::Lab03 => Some(Box::new(lab03::Lab03::new(programs.first(), env))),
         LabId::Lab04 => Some(Box::new(lab04::Lab04::new(programs, env))),
         LabId::Lab05 => Some(Box::new(lab05::Lab05::new(programs, env))),
+        LabId::Lab06 => Some(Box::new(lab06::Lab06::new(programs.first()))),
     }
 }

@@ -310,7 +310,7 @@ fn malformed(buf: &[u8]) -> HttpError {
 /// (end of the headers, start of the body). `from` skips what an earlier call already
 /// searched. The first blank line wins, so a body that itself holds `\r\n\r\n` is not taken
 /// for more headers.
-fn find_head_end(buf: &[u8], from: usize) -> Option<(usize, usize)> {
+pub fn find_head_end(buf: &[u8], from: usize) -> Option<(usize, usize)> {
     let mut i = from.min(buf.len());
     while let Some(p) = buf[i..].iter().position(|&b| b == b'\n') {
         let nl = i + p;

@@ -7,3 +7,4 @@ pub mod lab02;
 pub mod lab03;
 pub mod lab04;
 pub mod lab05;
+pub mod lab06;
