@@ -177,7 +177,8 @@ pub fn main() -> i32 {
     // Before any thread exists, so that orphans of the student's program come back to us.
     crate::harness::become_subreaper();
     // Namespaces too must be entered while this process has a single thread.
-    let hermetic = match enter_hermetic(&cli) {
+    let mut cli = cli;
+    let (hermetic, network) = match enter_isolation(&mut cli) {
         Ok(h) => h,
         Err(code) => return code,
     };
@@ -196,7 +197,7 @@ pub fn main() -> i32 {
         match cli.command {
             Some(Command::List) => list(),
             Some(Command::Reference { lab, port, args }) => reference::run(&lab, port, &args).await,
-            None => grade(cli.grade, hermetic).await,
+            None => grade(cli.grade, hermetic, network).await,
         }
     });
     // Don't wait for reader tasks stuck on pipes held by processes we could not see.
@@ -304,28 +305,65 @@ fn list() -> i32 {
     exit::PASSED
 }
 
-/// Enters hermetic mode when the lab being graded wants it and `--hermetic` allows it.
-fn enter_hermetic(cli: &Cli) -> Result<labs::Hermetic, i32> {
+/// Enters a private network namespace for the grading (Linux, where namespaces can be made),
+/// with hermetic mode's resolver files when the lab wants them, and the fixture private IP.
+/// `--hermetic off` and lab01's `--lan` (the real interface) keep this computer's network.
+fn enter_isolation(cli: &mut Cli) -> Result<(labs::Hermetic, labs::Network), i32> {
     let lab = cli.grade.lab.as_deref().and_then(LabId::parse);
-    let wanted = cli.command.is_none() && lab.is_some_and(labs::wants_hermetic);
+    let not_here = |why: &str| {
+        Ok((
+            labs::Hermetic::Unavailable(why.to_string()),
+            labs::Network::Shared(why.to_string()),
+        ))
+    };
+    let Some(lab) = lab.filter(|_| cli.command.is_none()) else {
+        return not_here("not grading");
+    };
     let mode = cli.grade.hermetic;
-    if !wanted || mode == HermeticMode::Off {
-        return Ok(labs::Hermetic::Unavailable("--hermetic off".into()));
+    if mode == HermeticMode::Off {
+        return not_here("--hermetic off");
     }
+    if lab == LabId::Lab01 && cli.grade.lan {
+        return not_here("--lan");
+    }
+    // The seed is fixed now, so that the fixture address replays with --seed too.
+    let seed = *cli.grade.seed.get_or_insert_with(Rng::fresh_seed);
+    let wants_dns = labs::wants_hermetic(lab);
     #[cfg(target_os = "linux")]
-    let result = crate::harness::netns::enter(&crate::harness::netns::resolver_files());
+    let result = {
+        use crate::harness::netns;
+        let plan = netns::Plan {
+            files: if wants_dns {
+                netns::resolver_files()
+            } else {
+                Vec::new()
+            },
+            lan: Some(Rng::named(seed, "lan_fixture").private_v4()),
+        };
+        netns::enter(&plan).map(|e| e.lan)
+    };
     #[cfg(not(target_os = "linux"))]
-    let result: std::io::Result<()> = Err(std::io::Error::other("namespaces need Linux"));
+    let result: std::io::Result<Option<std::net::Ipv4Addr>> = {
+        let _ = seed;
+        Err(std::io::Error::other("namespaces need Linux"))
+    };
     match (result, mode) {
-        (Ok(()), _) => Ok(labs::Hermetic::Active),
+        (Ok(lan), _) => Ok((
+            if wants_dns {
+                labs::Hermetic::Active
+            } else {
+                labs::Hermetic::Unavailable("not used by this lab".into())
+            },
+            labs::Network::Isolated { lan },
+        )),
         (Err(e), HermeticMode::On) => Err(usage(format!(
             "--hermetic on: could not enter namespaces: {e}"
         ))),
-        (Err(e), _) => Ok(labs::Hermetic::Unavailable(format!("namespaces: {e}"))),
+        (Err(e), _) => not_here(&format!("namespaces: {e}")),
     }
 }
 
-async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
+async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network) -> i32 {
     let lang = args.lang.unwrap_or_else(Lang::detect);
     let lab_arg = args.lab.as_deref().unwrap_or_default();
     let lab = match parse_lab(lab_arg, lang) {
@@ -396,7 +434,11 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
         ));
     }
     let seed = args.seed.unwrap_or_else(Rng::fresh_seed);
-    let env = labs::DriverEnv { seed, hermetic };
+    let env = labs::DriverEnv {
+        seed,
+        hermetic,
+        network: network.clone(),
+    };
     let submission = programs.root().display().to_string();
     let Some(mut driver) = labs::driver_for(lab, programs, env) else {
         return usage(format!("{lab} cannot be graded by this version yet"));
@@ -419,6 +461,7 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic) -> i32 {
         options: Options { lan: args.lan },
         graders: &source,
         only: args.only.clone(),
+        network,
     };
     let mut emit = |event: crate::report::Event<'_>| {
         let mut out = std::io::stdout().lock();

@@ -24,6 +24,8 @@ pub struct RunConfig<'a> {
     pub graders: &'a GraderSource,
     /// Run only these checks and what they need; the rest are reported as skipped.
     pub only: Vec<String>,
+    /// Whether the submission ran in a private network namespace.
+    pub network: crate::labs::Network,
 }
 
 pub async fn run(
@@ -112,7 +114,8 @@ pub async fn run(
         sink(Event::CheckFinished(&result));
         results.push(result);
     }
-    let notices = driver.teardown(lang).await;
+    let mut notices: Vec<String> = cfg.network.notice(lang).into_iter().collect();
+    notices.extend(driver.teardown(lang).await);
     let score: f64 = results.iter().map(|r| r.score).sum();
     let passed = !results
         .iter()
@@ -141,6 +144,11 @@ pub async fn run(
         },
         checks: results,
         notices,
+        network: if cfg.network.is_isolated() {
+            "isolated"
+        } else {
+            "shared"
+        },
     };
     sink(Event::Finished(&report));
     report
@@ -308,6 +316,7 @@ mod tests {
             options: Options::default(),
             graders: &graders,
             only,
+            network: crate::labs::Network::Isolated { lan: None },
         };
         let mut events = 0;
         let r = run(&def(), &mut Scripted, cfg, &mut |_| events += 1).await;

@@ -15,15 +15,21 @@ const ALL: [&str; 9] = [
     "lan",
 ];
 
+/// `lan` runs for everyone where the grading gets a private network (its private IP is then
+/// a fixture address in it); elsewhere it needs `--lan` and is skipped.
 fn expect(failed: &[&str], skipped: &[&str]) -> Vec<String> {
-    expect_statuses(&ALL, failed, skipped)
+    let mut skipped = skipped.to_vec();
+    if !netns_available() {
+        skipped.push("lan");
+    }
+    expect_statuses(&ALL, failed, &skipped)
 }
 
 #[test]
 fn python_solution_passes() {
     let (r, v) = grade_json("lab01", "exercises/lab01_ip_port_http/solution", &[]);
     r.code(0);
-    assert_eq!(statuses(&v), expect(&[], &["lan"]), "{r}");
+    assert_eq!(statuses(&v), expect(&[], &[]), "{r}");
     assert_eq!(v["passed"], true);
     assert_eq!(v["score"], v["max_score"]);
     assert_eq!(v["schema"], 1);
@@ -40,7 +46,7 @@ fn flask_solution_passes() {
     }
     let (r, v) = grade_json("lab01", "exercises/lab01_ip_port_http/solution-flask", &[]);
     r.code(0);
-    assert_eq!(statuses(&v), expect(&[], &["lan"]), "{r}");
+    assert_eq!(statuses(&v), expect(&[], &[]), "{r}");
 }
 
 #[test]
@@ -50,16 +56,14 @@ fn rust_reference_passes_through_grade_toml() {
         .args(["lab01", "--format", "json", "--submission"])
         .arg(dir.path()));
     r.code(0);
-    assert_eq!(statuses(&r.json()), expect(&[], &["lan"]), "{r}");
+    assert_eq!(statuses(&r.json()), expect(&[], &[]), "{r}");
 }
 
 /// One broken variant: the named check fails, the checks that need it are skipped, the rest pass.
 fn variant(name: &str, failed: &[&str], skipped: &[&str]) {
     let (r, v) = grade_json("lab01", &format!("tests/fixtures/lab01/{name}"), &[]);
     r.code(1);
-    let mut skipped = skipped.to_vec();
-    skipped.push("lan");
-    assert_eq!(statuses(&v), expect(failed, &skipped), "{r}");
+    assert_eq!(statuses(&v), expect(failed, skipped), "{r}");
     assert_eq!(v["passed"], false);
     for id in failed {
         let c = check(&v, id);
@@ -71,12 +75,12 @@ fn variant(name: &str, failed: &[&str], skipped: &[&str]) {
 
 #[test]
 fn hardcoded_client_ip_fails_client_ip() {
-    variant("hardcoded_client_ip", &["client_ip"], &[]);
+    variant("hardcoded_client_ip", &["client_ip"], &["lan"]);
 }
 
 #[test]
 fn localhost_only_fails_all_addresses() {
-    variant("localhost_only", &["all_addresses"], &[]);
+    variant("localhost_only", &["all_addresses"], &["lan"]);
 }
 
 #[test]
@@ -149,7 +153,7 @@ fn ignoring_port_only_warns_and_costs_nothing() {
     let v = r.json();
     assert_eq!(
         statuses(&v),
-        expect_warned(&ALL, &[], &["lan"], &["uses_port"]),
+        expect_warned(&ALL, &[], &[], &["uses_port"]),
         "{r}"
     );
     assert_eq!(v["passed"], true);
@@ -179,9 +183,11 @@ fn lan_check_runs_inside_a_namespace_with_a_private_address() {
     let r = run(&mut cmd);
     r.code(1);
     let v = r.json();
-    assert_eq!(check(&v, "lan")["status"], "failed", "{r}");
+    // Bound to 127.0.0.1: all_addresses fails, and lan, the same lesson, waits on it.
+    assert_eq!(check(&v, "all_addresses")["status"], "failed", "{r}");
+    assert_eq!(check(&v, "lan")["status"], "skipped", "{r}");
     let msg = check(&v, "lan")["message"].as_str().unwrap();
-    assert!(msg.contains("refused"), "{msg}");
+    assert!(msg.contains("all_addresses"), "{msg}");
 }
 
 #[test]

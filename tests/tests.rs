@@ -6,6 +6,7 @@ mod cli;
 mod fixtures_guard;
 #[cfg(unix)]
 mod hostile;
+mod isolation;
 mod lab01;
 mod lab02;
 mod lab03;

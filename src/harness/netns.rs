@@ -1,11 +1,16 @@
-//! Hermetic mode (Linux): the grader moves itself into fresh network and mount namespaces
+//! Network isolation (Linux): the grader moves itself into fresh network and mount namespaces
 //! (and a user namespace when it is not root) before it starts any thread, so that everything
 //! it starts afterwards, the student's program included, shares them:
 //!
 //! - its own loopback (`lo` brought up; nothing else, so no packet can leave the machine) and
 //!   its own port numbers, so a fixed port such as 80 or 8000 is free and private;
-//! - its own `/etc/resolv.conf`, `/etc/hosts` and `/etc/nsswitch.conf` (bind-mounted copies),
-//!   so name look-ups go to a DNS fixture the grader serves on 127.0.0.1:53 and nowhere else.
+//! - a fixture "private IP" on `lo` ([`Plan::lan`]) with a default route through `lo`, so the
+//!   usual way to find one's LAN address (a UDP `connect` to an outside address, then
+//!   `getsockname`) finds it, while a rule for TCP makes every outside address unreachable at
+//!   once (`No route to host`) and a UDP datagram to one is looped back and dropped;
+//! - for hermetic mode (lab02, lab03), its own `/etc/resolv.conf`, `/etc/hosts` and
+//!   `/etc/nsswitch.conf` (bind-mounted copies), so name look-ups go to a DNS fixture the grader
+//!   serves on 127.0.0.1:53 and nowhere else.
 //!
 //! Namespaces must be entered while the process has one thread: `unshare(CLONE_NEWUSER)` fails
 //! with EINVAL in a multithreaded process. `cli::main` calls [`enter`] before building the
@@ -13,6 +18,25 @@
 
 use std::ffi::CString;
 use std::io;
+use std::net::Ipv4Addr;
+use std::process::{Command, Stdio};
+
+/// What to set up inside the new namespaces.
+#[derive(Default)]
+pub struct Plan {
+    /// Files replaced in the new mount namespace (hermetic mode's resolver files).
+    pub files: Vec<FileOverride>,
+    /// The fixture "private IP" to put on `lo`, with the routes described above.
+    pub lan: Option<Ipv4Addr>,
+}
+
+/// What [`enter`] set up.
+#[derive(Clone, Copy, Debug)]
+pub struct Entered {
+    /// The fixture private IP, when it could be set up (it needs the `ip` command and a kernel
+    /// with `ipproto` routing rules, 4.17+).
+    pub lan: Option<Ipv4Addr>,
+}
 
 /// What a namespace-local file should contain.
 pub struct FileOverride {
@@ -53,8 +77,78 @@ fn check(ret: libc::c_int, what: &str) -> io::Result<()> {
     }
 }
 
-/// Enters new namespaces and applies `files`. Call only while the process has a single thread.
-pub fn enter(files: &[FileOverride]) -> io::Result<()> {
+/// Enters new namespaces and applies `plan`. Call only while the process has a single thread.
+///
+/// A non-root grader first tries the namespaces in a forked child: where user namespaces are
+/// allowed but restricted (Ubuntu 24.04's AppArmor rule), `unshare` succeeds and a later step
+/// fails, and a process left halfway (its own network namespace with `lo` down) could reach
+/// nothing at all, not even its student's server. Only when the child succeeded does the
+/// grader itself enter.
+pub fn enter(plan: &Plan) -> io::Result<Entered> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        probe()?;
+    }
+    enter_core()?;
+    for f in &plan.files {
+        // resolv.conf is the one that matters; a system without nsswitch.conf (musl) or hosts
+        // simply does not read them.
+        if f.target != "/etc/resolv.conf" && !std::path::Path::new(f.target).exists() {
+            continue;
+        }
+        bind_file(f)?;
+    }
+    // The fixture address is a help, not a condition of isolation: without it, a program
+    // looking for its LAN address finds none, as on a machine with no network.
+    let lan = plan.lan.filter(|ip| lan_fixture(*ip).is_ok());
+    Ok(Entered { lan })
+}
+
+/// Runs [`enter_core`] in a forked child and reports whether it worked.
+fn probe() -> io::Result<()> {
+    // SAFETY: the process is single-threaded (the caller's contract), so the child may do
+    // anything; it only makes system calls and leaves with _exit, running no destructor.
+    unsafe {
+        match libc::fork() {
+            -1 => Err(io::Error::last_os_error()),
+            0 => {
+                // The exit status carries the error number of the step that failed.
+                let code = match enter_core() {
+                    Ok(()) => 0,
+                    // `check` wraps the error with words; errno still holds the number.
+                    Err(e) => e
+                        .raw_os_error()
+                        .or_else(|| io::Error::last_os_error().raw_os_error())
+                        .unwrap_or(255)
+                        .clamp(1, 255),
+                };
+                libc::_exit(code)
+            }
+            pid => {
+                let mut status = 0;
+                if libc::waitpid(pid, &mut status, 0) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                match libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)) {
+                    Some(0) => Ok(()),
+                    Some(errno) => Err(io::Error::new(
+                        io::Error::from_raw_os_error(errno).kind(),
+                        format!(
+                            "trying the namespaces in a child: {}",
+                            io::Error::from_raw_os_error(errno)
+                        ),
+                    )),
+                    None => Err(io::Error::other(
+                        "trying the namespaces in a child: it died",
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// The new user (when not root), network and mount namespaces, with `lo` up.
+fn enter_core() -> io::Result<()> {
     // SAFETY: plain system calls on values owned here; the process is single-threaded (the
     // caller's contract), which unshare(CLONE_NEWUSER) requires.
     unsafe {
@@ -84,14 +178,38 @@ pub fn enter(files: &[FileOverride]) -> io::Result<()> {
             "making / private",
         )?;
     }
-    loopback_up()?;
-    for f in files {
-        // resolv.conf is the one that matters; a system without nsswitch.conf (musl) or hosts
-        // simply does not read them.
-        if f.target != "/etc/resolv.conf" && !std::path::Path::new(f.target).exists() {
-            continue;
+    loopback_up()
+}
+
+/// The fixture private IP: the address on `lo`; TCP to anything not local is unreachable (a
+/// rule for TCP only, consulted before the main table); everything else goes to `lo` from
+/// the fixture address, which is what a UDP `connect` reports. The rule comes first, so that
+/// where it cannot be made no default route exists either (outside stays unreachable).
+fn lan_fixture(ip: Ipv4Addr) -> io::Result<()> {
+    let ip_cmd = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .ok_or_else(|| io::Error::other("no `ip` command"))?;
+    let addr = ip.to_string();
+    let steps: [&[&str]; 4] = [
+        &["route", "add", "unreachable", "default", "table", "100"],
+        &[
+            "rule", "add", "ipproto", "tcp", "lookup", "100", "priority", "100",
+        ],
+        &["addr", "add", &format!("{addr}/32"), "dev", "lo"],
+        &["route", "add", "default", "dev", "lo", "src", &addr],
+    ];
+    for args in steps {
+        let ok = Command::new(ip_cmd)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return Err(io::Error::other(format!("ip {}", args.join(" "))));
         }
-        bind_file(f)?;
     }
     Ok(())
 }

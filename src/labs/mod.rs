@@ -45,11 +45,43 @@ impl Hermetic {
     }
 }
 
+/// Whether the grading runs in a private network namespace (Linux), and what it has there.
+#[derive(Clone, Debug)]
+pub enum Network {
+    /// Only loopback: nothing the student's program sends leaves the namespace, and fixed
+    /// ports are private. `lan` is the fixture "private IP" (see `harness::netns`).
+    Isolated { lan: Option<std::net::Ipv4Addr> },
+    /// This computer's own network, and why (no namespaces here, `--hermetic off`, `--lan`).
+    Shared(String),
+}
+
+impl Network {
+    pub fn is_isolated(&self) -> bool {
+        matches!(self, Network::Isolated { .. })
+    }
+
+    /// The notice a report carries when the network was not isolated.
+    pub fn notice(&self, lang: Lang) -> Option<String> {
+        match self {
+            Network::Isolated { .. } => None,
+            Network::Shared(why) => Some(match lang {
+                Lang::Ko => format!(
+                    "네트워크를 격리하지 않았습니다({why}). 프로그램이 이 컴퓨터의 실제 네트워크에서 실행되었습니다"
+                ),
+                Lang::En => format!(
+                    "the network was not isolated ({why}): your program ran on this computer's own network"
+                ),
+            }),
+        }
+    }
+}
+
 /// What a driver is built with, besides the submission.
 #[derive(Clone, Debug)]
 pub struct DriverEnv {
     pub seed: u64,
     pub hermetic: Hermetic,
+    pub network: Network,
 }
 
 /// Whether a lab uses hermetic mode (entered before the runtime starts, so decided early).
@@ -247,7 +279,7 @@ pub fn is_implemented(lab: LabId) -> bool {
 /// The driver for `lab`, grading the programs `programs` starts.
 pub fn driver_for(lab: LabId, programs: Programs, env: DriverEnv) -> Option<Box<dyn LabDriver>> {
     match lab {
-        LabId::Lab01 => Some(Box::new(lab01::Lab01::new(programs.first()))),
+        LabId::Lab01 => Some(Box::new(lab01::Lab01::new(programs.first(), env))),
         LabId::Lab02 => Some(Box::new(lab02::Lab02::new(programs.first(), env))),
         LabId::Lab03 => Some(Box::new(lab03::Lab03::new(programs.first(), env))),
         LabId::Lab04 => Some(Box::new(lab04::Lab04::new(programs, env))),

@@ -213,6 +213,9 @@ pub struct Report {
     /// The failed check that the most skipped checks wait on: what to fix first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix_first: Option<FixFirst>,
+    /// `isolated` (a private network namespace: only loopback) or `shared` (this computer's
+    /// own network; a notice says why).
+    pub network: &'static str,
 }
 
 /// What to fix first: a failed check, and how many skipped checks wait on it.
@@ -317,6 +320,7 @@ pub(crate) mod tests_support {
                 id: "starts".into(),
                 blocks: 3,
             }),
+            network: "isolated",
         }
     }
 }

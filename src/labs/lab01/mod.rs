@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::server::StudentServer;
-use super::{BoxFuture, CheckCx, LabDriver};
+use super::{BoxFuture, CheckCx, DriverEnv, LabDriver, Network};
 use crate::harness::ports::Probe;
 use crate::i18n::Lang;
 use crate::net::http::{self, HttpError, HttpLimits, Response};
@@ -43,13 +43,15 @@ const SEED_PORT: u16 = 8000;
 pub struct Lab01 {
     server: StudentServer,
     root: Option<Response>,
+    network: Network,
 }
 
 impl Lab01 {
-    pub fn new(launch: Launch) -> Lab01 {
+    pub fn new(launch: Launch, env: DriverEnv) -> Lab01 {
         Lab01 {
             server: StudentServer::new(Ok(launch), SEED_PORT, Probe::Tcp),
             root: None,
+            network: env.network,
         }
     }
 
@@ -251,17 +253,31 @@ impl Lab01 {
     }
 
     async fn lan(&self, cx: CheckCx<'_>) -> Verdict {
-        if !cx.options.lan {
-            return Verdict::Unavailable(cx.t(
-                "사설 IP로도 접속해 보려면 grade lab01 --lan 명령으로 실행하세요",
-                "run grade lab01 --lan to also try through your private IP",
-            ));
-        }
-        let Some(ip) = ifaces::lan_ipv4().first().copied() else {
-            return Verdict::Unavailable(cx.t(
-                "이 컴퓨터에 사설 IPv4 주소가 없습니다 (네트워크에 연결되어 있나요?)",
-                "this machine has no private IPv4 address (is it connected to a network?)",
-            ));
+        let ip = match &self.network {
+            // In a private namespace the "private IP" is the grader's fixture, on `lo`: the
+            // check runs for everyone, and nothing leaves the namespace.
+            Network::Isolated { lan: Some(ip) } => *ip,
+            Network::Isolated { lan: None } => {
+                return Verdict::Unavailable(cx.t(
+                    "격리된 네트워크에 사설 IP를 만들지 못해서(ip 명령이 필요합니다) 확인할 수 없습니다",
+                    "no private IP could be made in the isolated network (it needs the `ip` command), so this can't be checked",
+                ));
+            }
+            Network::Shared(_) if !cx.options.lan => {
+                return Verdict::Unavailable(cx.t(
+                    "사설 IP로도 접속해 보려면 grade lab01 --lan 명령으로 실행하세요",
+                    "run grade lab01 --lan to also try through your private IP",
+                ));
+            }
+            Network::Shared(_) => match ifaces::lan_ipv4().first().copied() {
+                Some(ip) => ip,
+                None => {
+                    return Verdict::Unavailable(cx.t(
+                        "이 컴퓨터에 사설 IPv4 주소가 없습니다 (네트워크에 연결되어 있나요?)",
+                        "this machine has no private IPv4 address (is it connected to a network?)",
+                    ));
+                }
+            },
         };
         // Connecting to one's own address: the kernel uses that address as the source too.
         self.client_ip(cx, ip.into(), None).await
