@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -17,6 +18,7 @@ use crate::report::json::JsonReporter;
 use crate::rng::Rng;
 use crate::runner::{self, RunConfig};
 use crate::submission::Programs;
+use crate::submission::environment::Environment;
 
 mod reference;
 mod student;
@@ -132,6 +134,18 @@ struct GradeArgs {
     /// cannot read hidden graders or the grader's files. The submission must be readable by it.
     #[arg(long, value_name = "UID[:GID]", value_parser = parse_run_as)]
     run_as: Option<(u32, u32)>,
+    /// Pass this variable of grade's environment to the submission's programs (repeatable;
+    /// also NETGRADE_PASS_ENV=NAME,NAME). They get only PATH, the locale, TERM, TZ,
+    /// VIRTUAL_ENV, a private HOME and TMPDIR, PYTHONUSERBASE, grade's Python settings and
+    /// PORT, plus the names given here or in grade.toml (`env = [...]`).
+    #[arg(
+        long = "pass-env",
+        value_name = "NAME",
+        env = "NETGRADE_PASS_ENV",
+        value_delimiter = ',',
+        value_parser = parse_env_name
+    )]
+    pass_env: Vec<String>,
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -242,6 +256,11 @@ fn parse_run_as(s: &str) -> Result<(u32, u32), String> {
         return Err("running the submission as root (uid 0) would defeat the purpose".into());
     }
     Ok((u, g))
+}
+
+/// A name for `--pass-env` (see `submission::environment::check_name`).
+fn parse_env_name(s: &str) -> Result<String, String> {
+    crate::submission::environment::check_name(s).map(|()| s.to_string())
 }
 
 fn is_root() -> bool {
@@ -433,6 +452,22 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
             programs.root().display()
         ));
     }
+    // What the student's programs find in their environment, with a private HOME and TMPDIR
+    // that are removed once they are gone.
+    let pass: Vec<String> = programs
+        .pass_env()
+        .iter()
+        .chain(&args.pass_env)
+        .cloned()
+        .collect();
+    let environment = match Environment::prepare(&pass, args.run_as, args.python.as_deref()) {
+        Ok(e) => Arc::new(e),
+        Err(e) => {
+            eprintln!("grade: failed to create the private home directory for your program: {e}");
+            return exit::GRADER;
+        }
+    };
+    programs.set_environment(environment.clone());
     let seed = args.seed.unwrap_or_else(Rng::fresh_seed);
     let env = labs::DriverEnv {
         seed,
@@ -477,9 +512,14 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
     };
     let Some(report) = finished else {
         driver.teardown(lang).await;
+        drop(driver);
+        remove_private(environment);
         eprintln!("grade: interrupted; your program was stopped");
         return exit::INTERRUPTED;
     };
+    // The runner has torn down every process of the submission.
+    drop(driver);
+    remove_private(environment);
     // Written only now: the runner has torn down every process of the submission, so nothing
     // it started can race the grader for this file.
     if let Some(out) = &args.output {
@@ -492,6 +532,22 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
         }
     }
     report.exit_code()
+}
+
+/// Removes the grading's private HOME and TMPDIR, once the driver (and every launch holding
+/// the environment) is gone; a failure is reported, not fatal.
+fn remove_private(environment: Arc<Environment>) {
+    let Ok(env) = Arc::try_unwrap(environment) else {
+        // Still held somewhere: the last holder removes it when dropped.
+        return;
+    };
+    let dir = env.private().map(|p| p.home.display().to_string());
+    if let Err(e) = env.remove() {
+        eprintln!(
+            "grade: could not remove your program's private home directory {}: {e}",
+            dir.unwrap_or_default()
+        );
+    }
 }
 
 /// Prints the grader's own peak resident memory to stderr (Linux), for the memory promise's

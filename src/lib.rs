@@ -9,7 +9,8 @@
 //! 1. **Load**: [`lab`] names the labs; [`graders`] finds the lab's files (embedded in the binary,
 //!    or `--graders DIR`); [`definition`] parses `lab.toml` and validates it into a
 //!    [`definition::LabDef`] before any student code runs; [`submission`] works out how the
-//!    student's program is started (`grade.toml`, `--python`, or the lab's default).
+//!    student's program is started (`grade.toml`, `--python`, or the lab's default) and with
+//!    which environment ([`submission::environment`]: nothing of the grader's is inherited).
 //! 2. **Run**: [`runner`] walks the checks in order, skipping those whose prerequisites did not
 //!    pass, and asks the lab's driver ([`labs`]) to run each one. Drivers supervise student
 //!    processes through [`harness`] and talk to them with [`net`]. Nothing here prints.
@@ -24,8 +25,8 @@
 //! | [`lab`] | the lab registry: ids, aliases, the programs of a lab by role (server, client) and their files |
 //! | [`graders`] | where a lab's definition and snapshots are read from |
 //! | [`definition`] | `lab.toml`: parse, then validate into a richer type |
-//! | [`submission`] | how each of a lab's programs is launched (`grade.toml` per role, Python discovery) |
-//! | [`harness`] | spawning untrusted processes: process groups, capped capture, readiness, teardown; `harness::netns` (Linux): every grading's private network namespace (fixture private IP; hermetic mode's resolver files) |
+//! | [`submission`] | how each of a lab's programs is launched (`grade.toml` per role, Python discovery); `submission::environment`: the one allow-list of what a student's program finds in its environment (a private `HOME`/`TMPDIR` per grading, `PORT`, `PATH`, the locale, names passed with `--pass-env` or `grade.toml` `env`) |
+//! | [`harness`] | spawning untrusted processes: a cleared environment, process groups, capped capture, readiness, teardown; `harness::netns` (Linux): every grading's private network namespace (fixture private IP; hermetic mode's resolver files) |
 //! | [`net`] | the grader's own network code: raw HTTP client with caps and deadlines, interfaces, the DNS fixture (where the grader is an *ordinary* HTTP client, a driver uses reqwest instead: `labs/lab06/wire.rs`) |
 //! | [`runner`] | the check graph: order, prerequisites, time budgets, outcomes |
 //! | [`labs`] | one driver per lab: the checks themselves; `labs::spec`: the check graph as the code declares it; `labs::server`: the one way to run a student's server (PORT, default-port fallback, readiness, restart, stop) |

@@ -1,10 +1,14 @@
 //! How a student's program is started. In order: a `grade.toml` at the submission root
 //! (`[lab01] command = ["python3", "app.py"]`, any language), else the lab's default file run
-//! by the Python interpreter from `--python`, `python3` or `python` on PATH.
+//! by the Python interpreter from `--python`, `python3` or `python` on PATH. What the program
+//! finds in its environment is decided in [`environment`].
+
+pub mod environment;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -20,6 +24,9 @@ pub struct Launch {
     pub origin: String,
     /// `--run-as UID:GID`: the user the program runs as (Unix, grader as root).
     pub run_as: Option<(u32, u32)>,
+    /// The grading's environment (private `HOME`, the variables passed through); without one,
+    /// [`Environment::bare`](environment::Environment::bare).
+    pub environment: Option<Arc<environment::Environment>>,
 }
 
 #[derive(Clone, Debug, thiserror::Error)]
@@ -77,6 +84,8 @@ impl SetupError {
 pub struct Programs {
     root: PathBuf,
     roles: Vec<(Role, Result<Launch, SetupError>)>,
+    /// The variables the lab's table in `grade.toml` passes through (`env = [...]`).
+    pass_env: Vec<String>,
 }
 
 impl Programs {
@@ -104,7 +113,26 @@ impl Programs {
                 return Err(first.expect_err("every program is missing"));
             }
         };
-        Ok(Programs { root, roles })
+        let pass_env = grade_toml_env(&root, lab)?;
+        Ok(Programs {
+            root,
+            roles,
+            pass_env,
+        })
+    }
+
+    /// The variables `grade.toml` passes through to the lab's programs (names checked).
+    pub fn pass_env(&self) -> &[String] {
+        &self.pass_env
+    }
+
+    /// Every program starts with `env` (see [`environment`]).
+    pub fn set_environment(&mut self, env: Arc<environment::Environment>) {
+        for (_, l) in &mut self.roles {
+            if let Ok(l) = l {
+                l.environment = Some(env.clone());
+            }
+        }
     }
 
     /// The submission's root directory.
@@ -145,6 +173,8 @@ impl Programs {
 #[serde(deny_unknown_fields)]
 struct LabOverride {
     command: Option<Vec<String>>,
+    /// Variables of the grader's environment passed through to the lab's programs.
+    env: Option<Vec<String>>,
     server: Option<RoleOverride>,
     client: Option<RoleOverride>,
 }
@@ -212,6 +242,7 @@ impl Launch {
                     origin: "grade.toml".into(),
                     root,
                     run_as: None,
+                    environment: None,
                 });
             }
         }
@@ -227,24 +258,21 @@ impl Launch {
             origin: "default".into(),
             root,
             run_as: None,
+            environment: None,
         })
     }
 
-    /// A process spec for one run with `args` appended and `env` added.
+    /// A process spec for one run with `args` appended; its whole environment is the
+    /// grading's [`environment`] plus this run's `env` (`PORT`).
     pub fn spec(&self, args: &[&str], env: Vec<(String, String)>, limits: Limits) -> Spec {
         let limits = Limits {
             run_as: self.run_as,
             ..limits
         };
-        let mut env = env;
-        // Python writes to a pipe in blocks unless told otherwise; students expect their
-        // print() to show up at once, and the grader reads it live.
-        env.push(("PYTHONUNBUFFERED".into(), "1".into()));
-        // Korean text on a Windows console code page would otherwise fail to encode.
-        env.push(("PYTHONIOENCODING".into(), "utf-8".into()));
-        env.push(("PYTHONUTF8".into(), "1".into()));
-        // Don't leave __pycache__ folders in the student's repository.
-        env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
+        let env = match &self.environment {
+            Some(e) => e.for_run(env),
+            None => environment::Environment::bare().for_run(env),
+        };
         let mut argv = self.command.iter();
         Spec {
             program: argv.next().expect("command is never empty").clone(),
@@ -272,9 +300,7 @@ fn grade_toml_command(
         file: file.clone(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-    let table: BTreeMap<String, LabOverride> =
-        toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let table = read_grade_toml(path)?;
     let Some(o) = table.get(lab.key) else {
         return Ok(None);
     };
@@ -309,6 +335,35 @@ fn grade_toml_command(
         (None, Some(c)) => Some((key.to_string(), c.clone())),
         (None, None) => None,
     })
+}
+
+fn read_grade_toml(path: &Path) -> Result<BTreeMap<String, LabOverride>, SetupError> {
+    let bad = |message: String| SetupError::BadGradeToml {
+        file: path.display().to_string(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    toml::from_str(&text).map_err(|e| bad(e.to_string()))
+}
+
+/// The names the lab's table in `root`'s `grade.toml` passes through (`env = [...]`), each
+/// checked by [`environment::check_name`]; none without the file or the key.
+fn grade_toml_env(root: &Path, lab: &LabInfo) -> Result<Vec<String>, SetupError> {
+    let path = root.join("grade.toml");
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let names = read_grade_toml(&path)?
+        .remove(lab.key)
+        .and_then(|o| o.env)
+        .unwrap_or_default();
+    for name in &names {
+        environment::check_name(name).map_err(|message| SetupError::BadGradeToml {
+            file: path.display().to_string(),
+            message: format!("[{}] env: {message}", lab.key),
+        })?;
+    }
+    Ok(names)
 }
 
 /// `--python PATH`, else the first of `python3`, `python` (and `py` on Windows) on PATH that
@@ -349,15 +404,20 @@ pub fn find_python(explicit: Option<&Path>) -> Result<PathBuf, SetupError> {
 
 /// Runs `python -c ...` with a deadline: does it answer as a Python 3?
 fn is_python3(python: &Path) -> bool {
-    let child = std::process::Command::new(python)
-        .args(["-c", "import sys; print(sys.version_info[0])"])
+    ask_python(python, &["-c", "import sys; print(sys.version_info[0])"])
+        .is_some_and(|out| out.trim() == "3")
+}
+
+/// What `python args...` prints when it succeeds within 10 s. A grader-side question about
+/// the interpreter (no student code): it runs with the grader's environment.
+fn ask_python(python: &Path, args: &[&str]) -> Option<String> {
+    let mut child = std::process::Command::new(python)
+        .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
-        .spawn();
-    let Ok(mut child) = child else {
-        return false;
-    };
+        .spawn()
+        .ok()?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         match child.try_wait() {
@@ -366,13 +426,13 @@ fn is_python3(python: &Path) -> bool {
                 if let Some(mut so) = child.stdout.take() {
                     let _ = std::io::Read::read_to_string(&mut so, &mut out);
                 }
-                return out.trim() == "3";
+                return Some(out);
             }
-            Ok(Some(_)) | Err(_) => return false,
+            Ok(Some(_)) | Err(_) => return None,
             Ok(None) if std::time::Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return false;
+                return None;
             }
             Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
         }
@@ -451,6 +511,68 @@ mod tests {
         let dir = repo("[lab01.client]\ncommand = [\"./cli\"]\n");
         let e = Launch::resolve(dir.path(), lab01, None).unwrap_err();
         assert!(e.to_string().contains("lab01 has no client program"), "{e}");
+    }
+
+    #[test]
+    fn grade_toml_env_names_are_read_per_lab_and_checked() {
+        let dir = repo(
+            "[lab05]\nenv = [\"X_SECRET\"]\n[lab05.server]\ncommand = [\"./srv\"]\n[lab05.client]\ncommand = [\"./cli\"]\n",
+        );
+        let p = Programs::resolve(dir.path(), LabId::Lab05.info(), None).unwrap();
+        assert_eq!(p.pass_env(), ["X_SECRET"]);
+        // Another lab's table passes nothing.
+        let dir = repo("[lab05]\nenv = [\"X_SECRET\"]\n[lab01]\ncommand = [\"./srv\"]\n");
+        let p = Programs::resolve(dir.path(), LabId::Lab01.info(), None).unwrap();
+        assert!(p.pass_env().is_empty());
+        for (toml, says) in [
+            (
+                "[lab01]\ncommand = [\"./srv\"]\nenv = [\"HOME\"]\n",
+                "[lab01] env: `HOME` is set by grade itself",
+            ),
+            (
+                "[lab01]\ncommand = [\"./srv\"]\nenv = [\"A-B\"]\n",
+                "not an environment variable name",
+            ),
+            (
+                "[lab01.server]\ncommand = [\"./srv\"]\nenv = [\"X\"]\n",
+                "unknown field `env`",
+            ),
+        ] {
+            let dir = repo(toml);
+            let e = Programs::resolve(dir.path(), LabId::Lab01.info(), None).unwrap_err();
+            assert!(e.to_string().contains(says), "{toml}: {e}");
+        }
+    }
+
+    /// Nothing of the grader's environment reaches a spec beyond the allow-list, whether or not
+    /// the launch was given a prepared environment.
+    #[test]
+    fn a_spec_carries_only_the_allowed_environment() {
+        let dir = repo("[lab01]\ncommand = [\"./srv\"]\n");
+        let mut p = Programs::resolve(dir.path(), LabId::Lab01.info(), None).unwrap();
+        let bare = p
+            .first()
+            .spec(&[], vec![("PORT".into(), "1".into())], Limits::default());
+        let env = Arc::new(environment::Environment::prepare(&[], None, None).unwrap());
+        p.set_environment(env.clone());
+        let prepared = p.first().spec(&[], vec![], Limits::default());
+        for spec in [&bare, &prepared] {
+            for (k, _) in &spec.env {
+                assert!(
+                    environment::PASSED.contains(&k.as_str())
+                        || environment::SET_BY_GRADER.contains(&k.as_str()),
+                    "{k} passed"
+                );
+            }
+        }
+        assert!(bare.env.iter().any(|(k, v)| k == "PORT" && v == "1"));
+        let home = &env.private().unwrap().home;
+        assert!(
+            prepared
+                .env
+                .iter()
+                .any(|(k, v)| k == "HOME" && v == home.as_os_str())
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 mod util;
 
 mod cli;
+#[cfg(unix)]
+mod environment;
 mod fixtures_guard;
 #[cfg(unix)]
 mod hostile;

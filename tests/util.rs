@@ -23,6 +23,7 @@ pub fn grade() -> Command {
         .env_remove("LC_MESSAGES")
         .env_remove("NETGRADE_LANG")
         .env_remove("NETGRADE_GRADERS")
+        .env_remove("NETGRADE_PASS_ENV")
         .current_dir(root());
     match python() {
         Some(py) => c.env("NETGRADE_PYTHON", py),

@@ -123,6 +123,9 @@ fn forwarded(args: &GradeArgs, lang: Lang) -> Vec<OsString> {
     if let Some((u, g)) = args.run_as {
         f.extend(["--run-as".into(), format!("{u}:{g}").into()]);
     }
+    for name in &args.pass_env {
+        f.extend(["--pass-env".into(), name.into()]);
+    }
     f
 }
 

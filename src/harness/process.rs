@@ -19,7 +19,9 @@ pub struct Spec {
     pub program: OsString,
     pub args: Vec<OsString>,
     pub cwd: PathBuf,
-    pub env: Vec<(String, String)>,
+    /// The whole environment of the process: nothing of the grader's is inherited. Student
+    /// programs get theirs from `submission::environment`.
+    pub env: Vec<(String, OsString)>,
     pub limits: Limits,
 }
 
@@ -117,7 +119,8 @@ pub struct Supervised {
 }
 
 impl Supervised {
-    /// Starts `spec` in its own process group, stdin closed, output captured.
+    /// Starts `spec` in its own process group, stdin closed, output captured, with exactly
+    /// the environment `spec.env` (the grader's own is cleared first).
     pub fn spawn(spec: &Spec) -> std::io::Result<Supervised> {
         let mut cmd = tokio::process::Command::new(&spec.program);
         cmd.args(&spec.args)
@@ -125,10 +128,9 @@ impl Supervised {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for (k, v) in &spec.env {
-            cmd.env(k, v);
-        }
+            .kill_on_drop(true)
+            .env_clear()
+            .envs(spec.env.iter().map(|(k, v)| (k, v)));
         let containment = platform::configure(&mut cmd, spec.limits);
         let mut child = cmd.spawn()?;
         platform::attach(&containment, &child);
