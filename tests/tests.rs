@@ -4,6 +4,7 @@ mod util;
 
 mod cli;
 mod fixtures_guard;
+mod formats;
 #[cfg(unix)]
 mod hostile;
 mod lab01;
