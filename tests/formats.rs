@@ -167,6 +167,72 @@ fn a_passing_lab_in_every_format() {
     assert!(summary.contains("| ✅ | `starts` |"), "{summary}");
 }
 
+fn flask_available() -> bool {
+    let probe = Command::new(python().unwrap_or_else(|| "python3".into()))
+        .args(["-c", "import flask"])
+        .output();
+    if probe.is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    skip("Flask is not installed for the test interpreter (scripts/test makes a venv)");
+    false
+}
+
+/// The course's Flask seed on its fixed port 8000: everything passes but `uses_port`, an
+/// advisory warning. The run passes in every format, and the warning is kept as one.
+#[test]
+fn a_passing_lab_with_a_warning_in_every_format() {
+    if !flask_available() {
+        return;
+    }
+    let Some((r, out)) = grade_all(
+        "tests/fixtures/literal/lab01_flask_seed",
+        "github",
+        &[],
+        in_netns,
+    ) else {
+        return;
+    };
+    r.code(0);
+    let expected = expect_warned(&LAB01, &[], &["lan"], &["uses_port"]);
+    assert_eq!(statuses(&out.json("report.json")), expected, "{r}");
+    let commands = workflow_commands(&r.stdout);
+    assert_eq!(commands.len(), 1, "{r}");
+    assert_eq!(commands[0].0, "warning", "{r}");
+    r.stdout_has("PASS · score 10/10");
+
+    let cases = junit_cases(&out.read("junit.xml"));
+    let (_, kind, text) = cases.iter().find(|(id, ..)| id == "uses_port").unwrap();
+    assert_eq!(kind, "passed");
+    assert!(
+        text.contains("warning: ") && text.contains("hint: "),
+        "{text}"
+    );
+    assert!(
+        cases
+            .iter()
+            .all(|(id, kind, _)| kind == "passed" || id == "lan")
+    );
+
+    let gs = out.json("results.json");
+    check_gradescope_fields(&gs);
+    assert_eq!(gs["score"], 10.0);
+    let t = gradescope_test(&gs, "uses_port").unwrap();
+    assert_eq!(
+        (t["status"].as_str(), t["max_score"].as_f64()),
+        (Some("passed"), Some(0.0))
+    );
+
+    let cl = out.classroom();
+    check_classroom_fields(&cl);
+    assert_eq!(cl["status"], "pass");
+    assert_eq!(classroom_points(&cl), 10.0);
+    assert_eq!(classroom_test(&cl, "uses_port").unwrap()["status"], "pass");
+    let summary = out.read("summary.md");
+    assert!(summary.starts_with("## ✅ netgrade lab01"), "{summary}");
+    assert!(summary.contains("| ⚠️ | `uses_port` |"), "{summary}");
+}
+
 /// The shortest `http.server` program a student writes: port 8000 hard-coded (an advisory
 /// warning, `uses_port`) and, on a machine with no route to 8.8.8.8, loopback printed as its
 /// private address (`startup_log` fails); `lan` is skipped. See `tests/literal.rs`.
