@@ -12,15 +12,13 @@ use crate::graders::GraderSource;
 use crate::i18n::Lang;
 use crate::lab::LabId;
 use crate::labs::{self, Options};
-use crate::report::Reporter;
-use crate::report::human::HumanReporter;
-use crate::report::json::JsonReporter;
 use crate::rng::Rng;
 use crate::runner::{self, RunConfig};
 use crate::submission::Programs;
 use crate::submission::environment::Environment;
 
 mod reference;
+mod reports;
 mod student;
 
 /// Exit codes, a contract for scripts.
@@ -52,6 +50,7 @@ Examples:
   grade lab01                          grade the lab in the current directory
   grade lab01 --watch                  grade again each time a file of the lab changes
   grade lab01 --submission DIR --format json
+  grade lab01 --report junit=results.xml --report json=results.json
   grade reference lab01 --port 8000    run the reference server
   grade list                           list the labs";
 
@@ -99,8 +98,15 @@ struct GradeArgs {
     /// The submission's root directory.
     #[arg(long, default_value = ".")]
     submission: PathBuf,
+    /// The report on stdout: human, json, junit (JUnit XML), gradescope (results.json) or
+    /// github (workflow commands; also the step summary and GitHub Classroom's `result`
+    /// output when $GITHUB_STEP_SUMMARY / $GITHUB_OUTPUT are set).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Also write a report in FORMAT (as for --format) to PATH, outside the submission, once
+    /// every process the submission started is gone; repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = reports::parse_report)]
+    report: Vec<reports::ReportFile>,
     /// Run only this check (and what it needs); repeatable.
     #[arg(long = "only", value_name = "CHECK_ID")]
     only: Vec<String>,
@@ -122,8 +128,7 @@ struct GradeArgs {
     /// Read grader definitions from DIR instead of the built-in ones.
     #[arg(long, value_name = "DIR", env = "NETGRADE_GRADERS")]
     graders: Option<PathBuf>,
-    /// Also write the JSON report to FILE (outside the submission), once every process the
-    /// submission started is gone.
+    /// Same as --report json=FILE.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// lab02, lab03: run in private network and mount namespaces with a DNS fixture the grader
@@ -151,10 +156,13 @@ struct GradeArgs {
     color: Color,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
     Human,
     Json,
+    Junit,
+    Gradescope,
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -443,15 +451,16 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
         }
         programs.set_run_as(ids);
     }
-    if let Some(out) = &args.output
-        && inside(out, programs.root())
-    {
-        return usage(format!(
-            "--output {}: the report must be written outside the submission ({})",
-            out.display(),
-            programs.root().display()
-        ));
-    }
+    let files = match reports::Files::plan(
+        args.format,
+        args.report.clone(),
+        args.output.as_deref(),
+        reports::github_env(),
+        programs.root(),
+    ) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
     // What the student's programs find in their environment, with a private HOME and TMPDIR
     // that are removed once they are gone.
     let pass: Vec<String> = programs
@@ -483,10 +492,16 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
         Color::Never => false,
         Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let mut reporter: Box<dyn Reporter> = match args.format {
-        Format::Human => Box::new(HumanReporter::new(color, args.verbose)),
-        Format::Json => Box::new(JsonReporter),
+    let report_cx = reports::Context {
+        color,
+        verbose: args.verbose,
+        visibility: def
+            .checks
+            .iter()
+            .map(|c| (c.id.clone(), c.visibility))
+            .collect(),
     };
+    let mut reporter = reports::reporter(args.format, &report_cx);
     let cfg = RunConfig {
         lab: info.key,
         lab_name: info.name,
@@ -521,15 +536,10 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
     drop(driver);
     remove_private(environment);
     // Written only now: the runner has torn down every process of the submission, so nothing
-    // it started can race the grader for this file.
-    if let Some(out) = &args.output {
-        let written = serde_json::to_vec_pretty(&report)
-            .map_err(std::io::Error::other)
-            .and_then(|json| std::fs::write(out, json));
-        if let Err(e) = written {
-            eprintln!("grade: failed to write {}: {e}", out.display());
-            return exit::GRADER;
-        }
+    // it started can race the grader for these files.
+    let written = files.write(&report_cx, &report, info.name, def.title.get(lang));
+    if written != exit::PASSED {
+        return written;
     }
     report.exit_code()
 }

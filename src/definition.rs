@@ -3,11 +3,17 @@
 //! code runs: ids unique and known to the lab's driver, prerequisites declared before use and
 //! at least those the driver's code relies on, titles and hints present in both languages,
 //! every hint key the code may choose defined, advisory checks worth no points.
+//!
+//! A check's keys: `id`, `title` and `hint` (`{ ko, en }`), `hints.KEY`, `points`, `needs`,
+//! `timeout_ms`, `advisory`, and `visibility`: when a Gradescope student may see the check's
+//! result (`--format gradescope`): `"visible"` (the default), `"after_due_date"`,
+//! `"after_published"` or `"hidden"`, Gradescope's own values. Every other report shows every
+//! check: visibility is Gradescope's to enforce.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
 use crate::labs::spec::CheckSpec;
@@ -53,6 +59,24 @@ struct RawCheck {
     /// Hints chosen by what a failure observed, by key (`hints.one_address = { ko, en }`).
     #[serde(default)]
     hints: BTreeMap<String, Text>,
+    #[serde(default)]
+    visibility: Visibility,
+}
+
+/// When a Gradescope student sees a check's result; the values are Gradescope's own
+/// (`results.json`'s per-test `visibility`), so they pass through unchanged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Always shown.
+    #[default]
+    Visible,
+    /// Shown once the due date (or the late due date) has passed.
+    AfterDueDate,
+    /// Shown once staff publish the grades.
+    AfterPublished,
+    /// Never shown to students (staff see it).
+    Hidden,
 }
 
 /// A validated lab definition.
@@ -78,6 +102,8 @@ pub struct CheckDef {
     pub advisory: bool,
     /// Hints a failure may name instead of `hint`, by key.
     pub hints: BTreeMap<String, Text>,
+    /// When a Gradescope student sees the result.
+    pub visibility: Visibility,
 }
 
 impl CheckDef {
@@ -221,6 +247,7 @@ impl LabDef {
                 timeout: Duration::from_millis(c.timeout_ms),
                 advisory: c.advisory,
                 hints: c.hints,
+                visibility: c.visibility,
             });
         }
         Ok(LabDef {
@@ -360,6 +387,24 @@ timeout_ms = 100
         let half = OK.replace("en = \"short\"", "en = \" \"");
         let e = parse(&half).unwrap_err().to_string();
         assert!(e.contains("both `ko` and `en`"), "{e}");
+    }
+
+    #[test]
+    fn visibility_defaults_to_visible_and_takes_gradescopes_values_only() {
+        let d = parse(OK).unwrap();
+        assert!(d.checks.iter().all(|c| c.visibility == Visibility::Visible));
+        let text = OK.replace(
+            "points = 2\n",
+            "points = 2\nvisibility = \"after_due_date\"\n",
+        );
+        assert_eq!(
+            parse(&text).unwrap().checks[1].visibility,
+            Visibility::AfterDueDate
+        );
+        let bad = OK.replace("points = 2\n", "points = 2\nvisibility = \"secret\"\n");
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("secret") && e.contains("after_published"), "{e}");
+        assert!(e.contains("line"), "{e}");
     }
 
     #[test]

@@ -14,14 +14,17 @@
 //! 2. **Run**: [`runner`] walks the checks in order, skipping those whose prerequisites did not
 //!    pass, and asks the lab's driver ([`labs`]) to run each one. Drivers supervise student
 //!    processes through [`harness`] and talk to them with [`net`]. Nothing here prints.
-//! 3. **Report**: the runner emits [`report::Event`]s; [`report::human`] and [`report::json`]
-//!    render them into any `io::Write`, so they are tested into a `String`.
+//! 3. **Report**: the runner emits [`report::Event`]s; [`report::human`], [`report::json`] and
+//!    the CI formats ([`report::junit`], [`report::gradescope`], [`report::github`]) render
+//!    them into any `io::Write`, so they are tested into a `String`. `--report FORMAT=PATH`
+//!    files are rendered from the final [`report::Report`] once the run is over
+//!    ([`report::replay`]).
 //!
 //! # Module map
 //!
 //! | module | concept |
 //! |---|---|
-//! | [`cli`] | argument parsing, exit codes, wiring the stages together; `cli/student.rs` wires the student's loop (no lab, `--watch`) |
+//! | [`cli`] | argument parsing, exit codes, wiring the stages together; `cli/student.rs` wires the student's loop (no lab, `--watch`); `cli/reports.rs`: `--format`, `--report FORMAT=PATH`, `--output`, GitHub's files from the environment |
 //! | [`lab`] | the lab registry: ids, aliases, the programs of a lab by role (server, client) and their files |
 //! | [`graders`] | where a lab's definition and snapshots are read from |
 //! | [`definition`] | `lab.toml`: parse, then validate into a richer type |
@@ -32,7 +35,7 @@
 //! | [`labs`] | one driver per lab: the checks themselves; `labs::spec`: the check graph as the code declares it; `labs::server`: the one way to run a student's server (PORT, default-port fallback, readiness, restart, stop) |
 //! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`) |
 //! | [`counterpart`] | scripted, bounded peers for student clients (drop, stall, reply in pieces) |
-//! | [`report`] | the result model, events, and the reporters |
+//! | [`report`] | the result model, events, and the reporters: `human`, `json`; for CI `junit` (quick-junit), `gradescope` (`results.json`), `github` (workflow commands) with `markdown` (the step summary) and `classroom` (GitHub Classroom's `result`); `details`: the plain text they share |
 //! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |
 //! | [`i18n`] | Korean and English, chosen by `--lang` or the locale |
 //! | [`rng`] | the seeded generator behind every randomized value (`--seed` replays it) |
@@ -58,7 +61,9 @@
 //! 3. Write `graders/labNN/lab.toml`: every check in the same order, with titles and hints in
 //!    `ko` and `en`, `hints.KEY` for each key the code declares, points, `needs` (at least the
 //!    code's, directly or through another check), `timeout_ms`, `advisory = true` for advice
-//!    that must never fail a run (0 points). Snapshots go under `graders/labNN/snapshots/`.
+//!    that must never fail a run (0 points), and `visibility` (`visible`, `after_due_date`,
+//!    `after_published`, `hidden`: when a Gradescope student sees the check; default
+//!    `visible`). Snapshots go under `graders/labNN/snapshots/`.
 //!    The unit test `every_built_in_definition_is_valid` holds it against the code.
 //! 4. Write the reference in `src/reference/labNN.rs` and route it in `cli::reference`.
 //! 5. Add `exercises/labNN_<name>/` (handout ko+en, starter, solution), broken variants under
@@ -88,6 +93,22 @@
 //!    values from `cx.rng` (a stream named after the check, so others never shift).
 //! 4. One concept per check: it must not fail for a lesson another check teaches.
 //! 5. Add a broken variant that makes exactly this check fail, and a test for it.
+//!
+//! # How to add a report format
+//!
+//! 1. Write `src/report/<format>.rs`: a type implementing [`report::Reporter`] that renders
+//!    the final [`report::Report`] on `Event::Finished` (a format that streams, like the
+//!    human one, also handles `CheckFinished`). Map each [`report::Status`] with a `match`
+//!    that names all five: the format must keep failed (the student) apart from error (the
+//!    grader), and say what it does with skipped and warning. Reuse [`report::details`] for
+//!    the text under a check. Nothing in it reads the environment or opens files: paths
+//!    come in as parameters.
+//! 2. Add the variant to `cli::Format` and to `cli/reports.rs` (`reporter`, the list in
+//!    `parse_report`); `--report FORMAT=PATH` then works for it too.
+//! 3. Test it: a unit snapshot from `report::tests_support::sample_report` (one check of
+//!    each outcome), and in `tests/formats.rs` parse what `grade` writes back and hold it
+//!    against the platform's documented fields and types. Document it in the README's
+//!    "Reports for CI".
 
 pub mod cli;
 pub mod counterpart;

@@ -6,6 +6,7 @@ mod cli;
 #[cfg(unix)]
 mod environment;
 mod fixtures_guard;
+mod formats;
 #[cfg(unix)]
 mod hostile;
 mod isolation;

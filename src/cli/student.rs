@@ -33,8 +33,14 @@ pub(super) fn dispatch(cli: &Cli) -> Option<i32> {
 
 fn every_lab(args: &GradeArgs) -> i32 {
     // Options that name one lab's checks or one report file make no sense for all labs.
-    if matches!(args.format, Format::Json) {
-        return usage("--format json needs a lab: grade lab01 --format json");
+    if args.format != Format::Human {
+        let f = value_name(args.format);
+        return usage(format!(
+            "--format {f} needs a lab: grade lab01 --format {f}"
+        ));
+    }
+    if !args.report.is_empty() {
+        return usage("--report needs a lab: grade lab01 --report FORMAT=PATH");
     }
     if !args.only.is_empty() {
         return usage("--only needs a lab: grade lab01 --only CHECK_ID");
@@ -130,10 +136,11 @@ fn forwarded(args: &GradeArgs, lang: Lang) -> Vec<OsString> {
 }
 
 fn watch_lab(args: &GradeArgs, lab: &str) -> i32 {
-    if matches!(args.format, Format::Json) {
-        return usage(
-            "--watch shows the report in the terminal: it cannot be used with --format json",
-        );
+    if args.format != Format::Human {
+        return usage(format!(
+            "--watch shows the report in the terminal: it cannot be used with --format {}",
+            value_name(args.format)
+        ));
     }
     let lab = match parse_lab(lab, args.lang.unwrap_or_else(Lang::detect)) {
         Ok(l) => l,

@@ -1,8 +1,19 @@
 //! The result model and the events the runner emits. Reporters consume events and write to
 //! any `io::Write`; nothing that runs checks prints.
+//!
+//! Reporters: [`human`] (the terminal), [`json`] (schema 1, staff scripts), and for CI
+//! [`junit`], [`gradescope`] and [`github`] (workflow commands; with [`markdown`]'s step
+//! summary and [`classroom`]'s GitHub Classroom result); [`details`] is the plain text they
+//! share. [`overview`] and [`watch`] render the student's loop.
 
+pub mod classroom;
+pub mod details;
+pub mod github;
+pub mod gradescope;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod overview;
 pub mod watch;
 
@@ -260,6 +271,32 @@ pub enum Event<'a> {
 /// A reporter renders events into a writer.
 pub trait Reporter {
     fn event(&mut self, event: &Event<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+/// Feeds a finished run through `reporter` in the order the runner emitted it, for the report
+/// files, which are written only once the run (and every process of the submission) is over.
+pub fn replay(
+    reporter: &mut dyn Reporter,
+    lab_name: &str,
+    title: &str,
+    report: &Report,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    reporter.event(
+        &Event::Started {
+            lab: &report.lab,
+            lab_name,
+            title,
+            submission: &report.submission,
+            seed: report.seed,
+            lang: report.lang,
+        },
+        out,
+    )?;
+    for c in &report.checks {
+        reporter.event(&Event::CheckFinished(c), out)?;
+    }
+    reporter.event(&Event::Finished(report), out)
 }
 
 #[cfg(test)]
