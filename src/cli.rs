@@ -17,6 +17,7 @@ use crate::runner::{self, RunConfig};
 use crate::submission::Programs;
 use crate::submission::environment::Environment;
 
+mod batch;
 mod reference;
 mod reports;
 mod student;
@@ -74,6 +75,9 @@ struct Cli {
 enum Command {
     /// List the labs.
     List,
+    /// Grade a class: every sub-folder of DIR is a submission, graded N at a time, with
+    /// OUT/<name>.json, summary.json, summary.csv and index.html written at the end.
+    Batch(Box<batch::BatchArgs>),
     /// Run a lab's reference implementation.
     Reference {
         /// The lab: lab01, 01, 1 or 01_ip_port_http.
@@ -154,6 +158,14 @@ struct GradeArgs {
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Batch grading (set by `grade batch` for its children): hide these paths from the
+    /// submission (Linux, in the grading's own mount namespace).
+    #[arg(long = "hide", value_name = "PATH", hide = true)]
+    hide: Vec<PathBuf>,
+    /// Batch grading: a staff run, where a submission's `grade.toml` cannot pass variables of
+    /// the grader's environment (only `--pass-env` can).
+    #[arg(long, hide = true)]
+    batch_child: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -196,6 +208,9 @@ pub fn main() -> i32 {
     if let Some(code) = student::dispatch(&cli) {
         return code;
     }
+    if let Some(Command::Batch(args)) = &cli.command {
+        return batch::main(args);
+    }
     // Before any thread exists, so that orphans of the student's program come back to us.
     crate::harness::become_subreaper();
     // Namespaces too must be entered while this process has a single thread.
@@ -218,6 +233,7 @@ pub fn main() -> i32 {
     let code = rt.block_on(async {
         match cli.command {
             Some(Command::List) => list(),
+            Some(Command::Batch(_)) => unreachable!("dispatched before the runtime"),
             Some(Command::Reference { lab, port, args }) => reference::run(&lab, port, &args).await,
             None => grade(cli.grade, hermetic, network).await,
         }
@@ -401,10 +417,17 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
     if !labs::is_implemented(lab) {
         return usage(format!("{lab} cannot be graded by this version yet"));
     }
-    let source = match &args.graders {
+    let mut source = match &args.graders {
         Some(dir) => GraderSource::Dir(dir.clone()),
         None => GraderSource::Embedded,
     };
+    // Staff's directory is about to be hidden from the submission: read the lab's files now.
+    if !args.hide.is_empty() {
+        source = match source.preloaded(info.key) {
+            Ok(s) => s,
+            Err(e) => return usage(format!("--graders: {e}")),
+        };
+    }
     // A broken built-in definition is the grader's bug; a broken --graders copy is staff's input.
     let def_error = if args.graders.is_some() {
         exit::USAGE
@@ -463,12 +486,14 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
     };
     // What the student's programs find in their environment, with a private HOME and TMPDIR
     // that are removed once they are gone.
-    let pass: Vec<String> = programs
-        .pass_env()
-        .iter()
-        .chain(&args.pass_env)
-        .cloned()
-        .collect();
+    // In a batch (staff's machine or CI), a submission's grade.toml must not name staff's
+    // variables: only --pass-env passes anything there.
+    let from_toml = if args.batch_child {
+        &[][..]
+    } else {
+        programs.pass_env()
+    };
+    let pass: Vec<String> = from_toml.iter().chain(&args.pass_env).cloned().collect();
     let environment = match Environment::prepare(&pass, args.run_as, args.python.as_deref()) {
         Ok(e) => Arc::new(e),
         Err(e) => {
@@ -477,6 +502,11 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
         }
     };
     programs.set_environment(environment.clone());
+    if let Err(e) = hide_from_submission(&args.hide, &network, programs.root(), &environment) {
+        eprintln!("grade: could not hide the other submissions from this one: {e}");
+        remove_private(environment);
+        return exit::GRADER;
+    }
     let seed = args.seed.unwrap_or_else(Rng::fresh_seed);
     let env = labs::DriverEnv {
         seed,
@@ -557,6 +587,34 @@ fn remove_private(environment: Arc<Environment>) {
             "grade: could not remove your program's private home directory {}: {e}",
             dir.unwrap_or_default()
         );
+    }
+}
+
+/// Batch grading: in the grading's own mount namespace, covers `hide` (the class's folder, the
+/// results, staff's graders, the other gradings' private homes), keeping this submission and
+/// its private home. Nothing to do outside a batch, or where the network (and so the mount
+/// namespace) is shared: the batch then says submissions were not isolated.
+fn hide_from_submission(
+    hide: &[PathBuf],
+    network: &labs::Network,
+    root: &std::path::Path,
+    environment: &Environment,
+) -> std::io::Result<()> {
+    if hide.is_empty() || !network.is_isolated() {
+        return Ok(());
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let mut keep = vec![root.to_path_buf()];
+        if let Some(p) = environment.private() {
+            keep.extend([p.home.clone(), p.tmp.clone()]);
+        }
+        crate::harness::netns::hide(hide, &keep)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (root, environment);
+        Ok(())
     }
 }
 

@@ -12,6 +12,9 @@ static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/graders");
 pub enum GraderSource {
     Embedded,
     Dir(PathBuf),
+    /// A directory's files for one lab, read before the directory was hidden from the
+    /// submission (batch grading): `<lab>/<rel>` to its text, and the directory for messages.
+    Memory(PathBuf, std::collections::BTreeMap<String, String>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,14 @@ impl GraderSource {
                 .ok_or(GraderFileError::Missing {
                     path: format!("<embedded>/{joined}"),
                 }),
+            GraderSource::Memory(dir, files) => {
+                files
+                    .get(&joined)
+                    .cloned()
+                    .ok_or_else(|| GraderFileError::Missing {
+                        path: display(&dir.join(lab).join(rel)),
+                    })
+            }
             GraderSource::Dir(dir) => {
                 let path = dir.join(lab).join(rel);
                 std::fs::read_to_string(&path).map_err(|source| {
@@ -52,11 +63,37 @@ impl GraderSource {
         }
     }
 
+    /// A directory source with every file of `lab` read into memory, so that the directory can
+    /// be hidden from the student's program before it starts; other sources as they are.
+    pub fn preloaded(self, lab: &str) -> std::io::Result<GraderSource> {
+        let GraderSource::Dir(dir) = self else {
+            return Ok(self);
+        };
+        let mut files = std::collections::BTreeMap::new();
+        let mut todo = vec![dir.join(lab)];
+        while let Some(d) = todo.pop() {
+            for entry in std::fs::read_dir(&d)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    todo.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path)
+                    && let Ok(rel) = path.strip_prefix(&dir)
+                {
+                    let key = rel.to_string_lossy().replace('\\', "/");
+                    files.insert(key, text);
+                }
+            }
+        }
+        Ok(GraderSource::Memory(dir, files))
+    }
+
     /// How the source is named in messages.
     pub fn describe(&self, lab: &str, rel: &str) -> String {
         match self {
             GraderSource::Embedded => format!("<embedded>/{lab}/{rel}"),
-            GraderSource::Dir(dir) => display(&dir.join(lab).join(rel)),
+            GraderSource::Dir(dir) | GraderSource::Memory(dir, _) => {
+                display(&dir.join(lab).join(rel))
+            }
         }
     }
 }

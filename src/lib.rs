@@ -110,6 +110,7 @@
 //!    against the platform's documented fields and types. Document it in the README's
 //!    "Reports for CI".
 
+pub mod batch;
 pub mod cli;
 pub mod counterpart;
 pub mod definition;

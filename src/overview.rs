@@ -121,6 +121,8 @@ pub struct Summary {
     pub failed: Vec<String>,
     /// Ids of the checks that ended in error (the grader's fault).
     pub errors: Vec<String>,
+    /// Ids of the advisory checks that warned.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -198,37 +200,62 @@ pub async fn run(
 
 /// One child grading; `None` when interrupted.
 async fn grade_one(plan: &Plan, lab: &LabInfo, interrupt: &mut Interrupt) -> Option<Outcome> {
-    let mut cmd = tokio::process::Command::new(&plan.exe);
-    cmd.args([lab.key, "--format", "json", "--submission"])
-        .arg(&plan.submission)
-        .args(&plan.forward)
+    let mut args: Vec<OsString> = vec![
+        lab.key.into(),
+        "--format".into(),
+        "json".into(),
+        "--submission".into(),
+        plan.submission.clone().into(),
+    ];
+    args.extend(plan.forward.iter().cloned());
+    child_grading(&plan.exe, &args, &[], lab, interrupt.recv())
+        .await
+        .map(|(outcome, _)| outcome)
+}
+
+/// Runs `exe args` (a `grade labNN --format json ...`) with `envs` added, until it ends,
+/// [`RUN_DEADLINE`] passes, or `stop` resolves (then it is stopped politely and `None` comes
+/// back). Returns how the grading went and the report's bytes as the child printed them.
+pub async fn child_grading(
+    exe: &Path,
+    args: &[OsString],
+    envs: &[(OsString, OsString)],
+    lab: &LabInfo,
+    stop: impl std::future::Future<Output = ()>,
+) -> Option<(Outcome, Vec<u8>)> {
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args(args)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
-            return Some(Outcome::GraderError {
-                why: Why::Spawn(format!("{}: {e}", plan.exe.display())),
-                stderr: String::new(),
-            });
+            let why = Why::Spawn(format!("{}: {e}", exe.display()));
+            return Some((
+                Outcome::GraderError {
+                    why,
+                    stderr: String::new(),
+                },
+                Vec::new(),
+            ));
         }
     };
     let stdout = tokio::spawn(read_capped(child.stdout.take(), STDOUT_CAP));
     let stderr = tokio::spawn(read_capped(child.stderr.take(), STDERR_CAP));
     let status = tokio::select! {
         biased;
-        () = interrupt.recv() => {
+        () = stop => {
             subgrade::stop(&mut child, STOP_GRACE).await;
             return None;
         }
         status = child.wait() => status,
         () = tokio::time::sleep(RUN_DEADLINE) => {
             subgrade::stop(&mut child, STOP_GRACE).await;
-            return Some(Outcome::GraderError {
-                why: Why::Deadline(RUN_DEADLINE.as_secs()),
-                stderr: String::new(),
-            });
+            let why = Why::Deadline(RUN_DEADLINE.as_secs());
+            return Some((Outcome::GraderError { why, stderr: String::new() }, Vec::new()));
         }
     };
     let (stdout, stderr) = (drain(stdout).await, drain(stderr).await);
@@ -236,10 +263,14 @@ async fn grade_one(plan: &Plan, lab: &LabInfo, interrupt: &mut Interrupt) -> Opt
     let status = match status {
         Ok(s) => s,
         Err(e) => {
-            return Some(Outcome::GraderError {
-                why: Why::Wait(e.to_string()),
-                stderr: stderr_text,
-            });
+            let why = Why::Wait(e.to_string());
+            return Some((
+                Outcome::GraderError {
+                    why,
+                    stderr: stderr_text,
+                },
+                Vec::new(),
+            ));
         }
     };
     // On a terminal, Ctrl+C reaches the child too, and it may be seen ending before the
@@ -247,7 +278,8 @@ async fn grade_one(plan: &Plan, lab: &LabInfo, interrupt: &mut Interrupt) -> Opt
     if subgrade::was_interrupted(&status) {
         return None;
     }
-    Some(outcome(lab, status.code(), &stdout, stderr_text))
+    let outcome = outcome(lab, status.code(), &stdout, stderr_text);
+    Some((outcome, stdout.0))
 }
 
 /// Reads a pipe to its end, keeping the first `cap` bytes; the rest is read and dropped so
@@ -341,6 +373,7 @@ fn outcome(lab: &LabInfo, code: Option<i32>, stdout: &(Vec<u8>, bool), stderr: S
         max_score: report.max_score,
         failed: ids("failed"),
         errors: ids("error"),
+        warnings: ids("warning"),
     };
     // The exit code is the contract: a child that says "grader error" without naming a
     // check still makes this lab's result a grader error.
@@ -437,6 +470,7 @@ mod tests {
                 max_score: 1.0,
                 failed: failed.iter().map(|s| s.to_string()).collect(),
                 errors: vec![],
+                warnings: vec![],
             }),
         };
         let setup = LabResult {

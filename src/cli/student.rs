@@ -237,7 +237,7 @@ fn color(c: Color) -> bool {
 }
 
 /// How clap spells a value on the command line (`ko`, `off`).
-fn value_name(v: impl ValueEnum) -> String {
+pub(super) fn value_name(v: impl ValueEnum) -> String {
     v.to_possible_value()
         .map(|p| p.get_name().to_string())
         .unwrap_or_default()

@@ -267,3 +267,85 @@ fn bind_file(f: &FileOverride) -> io::Result<()> {
     let _ = std::fs::remove_file(&src);
     result
 }
+
+/// Hides `paths` in this process's mount namespace (an empty, read-only tmpfs over each),
+/// keeping each of `keep` (a directory under one of them) visible at its place. Batch
+/// grading uses it so that a submission sees neither its classmates' folders, nor the results
+/// directory, nor staff's graders, nor the other gradings' private homes. Needs the private
+/// mount namespace [`enter`] made; the caller has already read what it needs from `paths`.
+pub fn hide(paths: &[std::path::PathBuf], keep: &[std::path::PathBuf]) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let paths: Vec<_> = paths
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    // Handles on what stays visible, taken before anything covers it: a bind mount from
+    // /proc/self/fd/N reaches the directory even once its path is hidden.
+    let mut kept = Vec::new();
+    for k in keep {
+        let k = std::fs::canonicalize(k)?;
+        if paths.iter().any(|p| k.starts_with(p)) {
+            kept.push((std::fs::File::open(&k)?, k));
+        }
+    }
+    for p in &paths {
+        mount_fs(
+            "tmpfs",
+            p,
+            "tmpfs",
+            libc::MS_NOSUID | libc::MS_NODEV,
+            "mode=0755,size=64k",
+        )?;
+    }
+    for (handle, k) in &kept {
+        std::fs::create_dir_all(k)?;
+        let from = std::path::PathBuf::from(format!("/proc/self/fd/{}", handle.as_raw_fd()));
+        mount_fs(
+            &from.to_string_lossy(),
+            k,
+            "",
+            libc::MS_BIND | libc::MS_REC,
+            "",
+        )?;
+    }
+    for p in &paths {
+        mount_fs(
+            "",
+            p,
+            "",
+            libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
+            "",
+        )?;
+    }
+    Ok(())
+}
+
+fn mount_fs(
+    source: &str,
+    target: &std::path::Path,
+    fstype: &str,
+    flags: libc::c_ulong,
+    data: &str,
+) -> io::Result<()> {
+    let c = |s: &str| CString::new(s).map_err(io::Error::other);
+    let (src, dst) = (c(source)?, c(&target.to_string_lossy())?);
+    let (fs, data) = (c(fstype)?, c(data)?);
+    let opt = |s: &CString| {
+        if s.as_bytes().is_empty() {
+            std::ptr::null()
+        } else {
+            s.as_ptr()
+        }
+    };
+    // SAFETY: every pointer is a valid C string that outlives the call, or null.
+    let r = unsafe {
+        libc::mount(
+            opt(&src),
+            dst.as_ptr(),
+            opt(&fs),
+            flags,
+            opt(&data) as *const libc::c_void,
+        )
+    };
+    check(r, &format!("mounting over {}", target.display()))
+}

@@ -6,6 +6,7 @@
 //! summary and [`classroom`]'s GitHub Classroom result); [`details`] is the plain text they
 //! share. [`overview`] and [`watch`] render the student's loop.
 
+pub mod class_page;
 pub mod classroom;
 pub mod details;
 pub mod github;
@@ -15,6 +16,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod overview;
+pub mod summary;
 pub mod watch;
 
 use serde::Serialize;

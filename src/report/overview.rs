@@ -270,6 +270,7 @@ mod tests {
             max_score: 10.0,
             failed: failed.iter().map(|s| s.to_string()).collect(),
             errors: errors.iter().map(|s| s.to_string()).collect(),
+            warnings: Vec::new(),
         };
         vec![
             LabResult {
