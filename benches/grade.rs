@@ -4,6 +4,11 @@
 //!   until it accepts a connection). Target: grading adds well under a second.
 //! - memory: the grader's peak RSS while a submission prints 2 GiB. Target: under 64 MiB.
 //! - lab02 and lab03 solutions in hermetic mode, where namespaces are available.
+//! - batch throughput: a class of `NETGRADE_BENCH_CLASS` (default 40) copies of the lab01
+//!   solution, graded one `grade lab01` after another (a shell loop) and by `grade batch` with
+//!   `--jobs 1, 2, 4` and the default; and a class with one 10 s straggler, `--jobs 4` against
+//!   `--jobs 1`. Targets: at least 10 submissions/s with the default jobs (200 within 20 s),
+//!   and the straggler class at least 1.5x faster with 4 jobs.
 //!
 //! It exits non-zero when a target is missed. Under `cargo test` (no `--bench` argument) it
 //! does nothing, so the test suite stays fast.
@@ -126,8 +131,97 @@ fn main() {
         );
     }
 
+    batch_throughput(&mut missed);
+
     if !missed.is_empty() {
         eprintln!("targets missed: {missed:?}");
         std::process::exit(1);
+    }
+}
+
+/// A class folder of `n` copies of `fixture`, plus `extra` (name, fixture) folders.
+fn class(n: usize, fixture: &str, extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    for i in 0..n {
+        copy(&root().join(fixture), &dir.path().join(format!("s{i:03}")));
+    }
+    for (name, f) in extra {
+        copy(&root().join(f), &dir.path().join(name));
+    }
+    dir
+}
+
+/// `grade batch lab01 DIR` with `jobs` (None: the default); the wall time.
+fn batch(dir: &Path, jobs: Option<usize>) -> Duration {
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(grade_bin());
+    cmd.args(["batch", "lab01", "--out"])
+        .arg(out.path())
+        .arg(dir);
+    if let Some(j) = jobs {
+        cmd.args(["--jobs", &j.to_string()]);
+    }
+    let t0 = Instant::now();
+    let status = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "grade batch failed");
+    t0.elapsed()
+}
+
+fn batch_throughput(missed: &mut Vec<&'static str>) {
+    let n: usize = std::env::var("NETGRADE_BENCH_CLASS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let sol = "exercises/lab01_ip_port_http/solution";
+    let dir = class(n, sol, &[]);
+    let t0 = Instant::now();
+    for i in 0..n {
+        grade(&["lab01"], &dir.path().join(format!("s{i:03}")));
+    }
+    let looped = t0.elapsed();
+    let rate = |d: Duration| n as f64 / d.as_secs_f64();
+    println!(
+        "batch of {n} lab01 solutions: one grade after another {looped:.2?} ({:.1}/s)",
+        rate(looped)
+    );
+    for jobs in [Some(1), Some(2), Some(4), None] {
+        let took = batch(dir.path(), jobs);
+        let label = jobs.map_or("default".to_string(), |j| j.to_string());
+        println!(
+            "  grade batch --jobs {label}: {took:.2?} ({:.1}/s, {:.2}x the loop)",
+            rate(took),
+            looped.as_secs_f64() / took.as_secs_f64()
+        );
+        if jobs.is_none() && rate(took) < 10.0 {
+            missed.push("batch under 10 submissions/s with the default jobs");
+        }
+    }
+    // One straggler: a server that never binds, failing `starts` at its 10 s limit.
+    let mixed = class(
+        30,
+        sol,
+        &[("straggler", "tests/fixtures/hostile/loops_before_bind")],
+    );
+    let one = batch(mixed.path(), Some(1));
+    let four = batch(mixed.path(), Some(4));
+    println!(
+        "class of 31 with a 10 s straggler: --jobs 1 {one:.2?}, --jobs 4 {four:.2?} ({:.2}x)",
+        one.as_secs_f64() / four.as_secs_f64()
+    );
+    if one.as_secs_f64() < 1.5 * four.as_secs_f64() {
+        missed.push("straggler class not 1.5x faster with --jobs 4");
     }
 }

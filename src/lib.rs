@@ -39,6 +39,7 @@
 //! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |
 //! | [`i18n`] | Korean and English, chosen by `--lang` or the locale |
 //! | [`rng`] | the seeded generator behind every randomized value (`--seed` replays it) |
+//! | [`batch`] | `grade batch LAB DIR`: a class, one child grading per submission, `--jobs` at a time, `--shard K/N`; each child hides its classmates, the results and staff's graders (`cli/batch.rs` wires it and writes `OUT/`; [`report::summary`] writes `summary.json` and `summary.csv`) |
 //! | [`overview`] | `grade` with no lab: every lab found, each graded by a child `grade labNN --format json`, summarized; rendered by [`report::overview`] |
 //! | [`watch`] | `grade labNN --watch`: a child grading, then another on each change of the lab's files (notify); rendered by [`report::watch`] |
 //! | [`subgrade`] | `grade` re-executing itself for one lab: why, stopping it politely, reading its exit |
