@@ -32,6 +32,7 @@
 //! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`) |
 //! | [`counterpart`] | scripted, bounded peers for student clients (drop, stall, reply in pieces) |
 //! | [`report`] | the result model, events, and the reporters |
+//! | [`report::class_html`] | `grade batch`'s `index.html`: a whole class in one self-contained page (inline SVG charts, sortable table, each student's failures); the numbers come from [`report::class_stats`] |
 //! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |
 //! | [`i18n`] | Korean and English, chosen by `--lang` or the locale |
 //! | [`rng`] | the seeded generator behind every randomized value (`--seed` replays it) |

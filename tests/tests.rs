@@ -2,6 +2,7 @@
 
 mod util;
 
+mod class_report;
 mod cli;
 mod fixtures_guard;
 #[cfg(unix)]

@@ -1,6 +1,8 @@
 //! The result model and the events the runner emits. Reporters consume events and write to
 //! any `io::Write`; nothing that runs checks prints.
 
+pub mod class_html;
+pub mod class_stats;
 pub mod human;
 pub mod json;
 pub mod overview;
