@@ -36,6 +36,7 @@
 //! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`) |
 //! | [`counterpart`] | scripted, bounded peers for student clients (drop, stall, reply in pieces) |
 //! | [`report`] | the result model, events, and the reporters: `human`, `json`; for CI `junit` (quick-junit), `gradescope` (`results.json`), `github` (workflow commands) with `markdown` (the step summary) and `classroom` (GitHub Classroom's `result`); `details`: the plain text they share |
+//! | [`report::class_html`] | `grade batch`'s `index.html`: a whole class in one self-contained page (inline SVG charts, sortable table, each student's failures); the numbers come from [`report::class_stats`] |
 //! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |
 //! | [`i18n`] | Korean and English, chosen by `--lang` or the locale |
 //! | [`rng`] | the seeded generator behind every randomized value (`--seed` replays it) |

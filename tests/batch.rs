@@ -168,7 +168,10 @@ fn a_class_of_22_is_graded_four_at_a_time_and_isolated() {
         csv.starts_with("name,status,passed,score,max_score"),
         "{csv}"
     );
-    assert!(out.path().join("index.html").exists());
+    let html = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    for (name, _, _) in CLASS {
+        assert!(html.contains(name), "{name} is not in index.html");
+    }
 
     // The snoop saw only itself, and changed nothing.
     let snoop = std::fs::read_to_string(class.path().join("snoop/snoop.txt")).unwrap();

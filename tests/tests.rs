@@ -3,6 +3,7 @@
 mod util;
 
 mod batch;
+mod class_report;
 mod cli;
 #[cfg(unix)]
 mod environment;

@@ -137,7 +137,7 @@ pub(super) fn main(args: &BatchArgs) -> i32 {
     };
     graded.sort_by(|a, b| a.name.cmp(&b.name));
     let ms = started.elapsed().as_millis() as u64;
-    if let Err(e) = write_results(&out, lab.key, ms, &graded, lang) {
+    if let Err(e) = write_results(&out, lab.key, lab.name, ms, &graded, lang) {
         eprintln!(
             "grade: failed to write the results in {}: {e}",
             out.display()
@@ -205,6 +205,7 @@ fn forwarded(args: &BatchArgs, lang: Lang) -> Vec<OsString> {
 fn write_results(
     out: &Path,
     lab: &str,
+    title: &str,
     ms: u64,
     graded: &[Graded],
     lang: Lang,
@@ -226,7 +227,7 @@ fn write_results(
     summary::summary_csv(graded, &mut csv)?;
     std::fs::write(out.join("summary.csv"), csv)?;
     let mut html = Vec::new();
-    crate::report::class_page::render(lab, graded, lang, &mut html)?;
+    crate::report::class_page::render(lab, title, graded, lang, &mut html)?;
     std::fs::write(out.join("index.html"), html)
 }
 

@@ -6,7 +6,9 @@
 //! summary and [`classroom`]'s GitHub Classroom result); [`details`] is the plain text they
 //! share. [`overview`] and [`watch`] render the student's loop.
 
+pub mod class_html;
 pub mod class_page;
+pub mod class_stats;
 pub mod classroom;
 pub mod details;
 pub mod github;
