@@ -18,5 +18,6 @@ mod lab05;
 mod lab06;
 mod literal;
 mod seed_programs;
+mod staff;
 mod starters;
 mod student_loop;
