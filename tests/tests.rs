@@ -17,6 +17,7 @@ mod lab04;
 mod lab05;
 mod lab06;
 mod literal;
+mod release;
 mod seed_programs;
 mod staff;
 mod starters;
