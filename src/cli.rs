@@ -20,6 +20,7 @@ use crate::submission::environment::Environment;
 mod batch;
 mod reference;
 mod reports;
+mod staff;
 mod student;
 
 /// Exit codes, a contract for scripts.
@@ -53,7 +54,10 @@ Examples:
   grade lab01 --submission DIR --format json
   grade lab01 --report junit=results.xml --report json=results.json
   grade reference lab01 --port 8000    run the reference server
-  grade list                           list the labs";
+  grade list                           list the labs
+  grade init-graders my-graders        staff: copy the definitions out, to change them
+  grade check-graders my-graders       staff: validate the copy (no student code runs)
+  grade snapshot lab06 --graders my-graders [--check]   staff: snapshots from the reference";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -85,10 +89,20 @@ enum Command {
         /// Port for a server (default: $PORT, then the lab's seed port).
         #[arg(long)]
         port: Option<u16>,
+        /// Serve the texts of this staff directory's `[reference]` (lab01, lab06).
+        #[arg(long, value_name = "DIR", env = "NETGRADE_GRADERS")]
+        graders: Option<PathBuf>,
         /// Arguments for a command-line program (lab02: NAME).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Staff: make a lab's snapshots from its Rust reference into --graders DIR, or with
+    /// --check show how they differ (exit 1 when stale).
+    Snapshot(staff::SnapshotArgs),
+    /// Staff: copy the built-in definitions and snapshots into DIR, a start for --graders DIR.
+    InitGraders(staff::InitArgs),
+    /// Staff: validate a --graders DIR (definitions, snapshots) without any student code.
+    CheckGraders(staff::CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -234,7 +248,15 @@ pub fn main() -> i32 {
         match cli.command {
             Some(Command::List) => list(),
             Some(Command::Batch(_)) => unreachable!("dispatched before the runtime"),
-            Some(Command::Reference { lab, port, args }) => reference::run(&lab, port, &args).await,
+            Some(Command::Reference {
+                lab,
+                port,
+                graders,
+                args,
+            }) => reference::run(&lab, port, graders, &args).await,
+            Some(Command::Snapshot(args)) => staff::snapshot(args).await,
+            Some(Command::InitGraders(args)) => staff::init_graders(args),
+            Some(Command::CheckGraders(args)) => staff::check_graders(args).await,
             None => grade(cli.grade, hermetic, network).await,
         }
     });

@@ -9,6 +9,10 @@
 //! result (`--format gradescope`): `"visible"` (the default), `"after_due_date"`,
 //! `"after_published"` or `"hidden"`, Gradescope's own values. Every other report shows every
 //! check: visibility is Gradescope's to enforce.
+//!
+//! An optional `[reference]` table changes texts of the lab's reference (lab01's and lab06's
+//! `body`; [`crate::reference::params`] lists them and says what each must keep); the
+//! snapshots are then made from it with `grade snapshot` ([`crate::reference::snapshots`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
 use crate::labs::spec::CheckSpec;
+use crate::reference::Params;
 
 /// Text in both languages.
 #[derive(Clone, Debug, Deserialize)]
@@ -41,6 +46,9 @@ struct RawLab {
     budget_ms: u64,
     #[serde(rename = "checks")]
     checks: Vec<RawCheck>,
+    /// Texts of the lab's reference a course changed (`[reference]`).
+    #[serde(default)]
+    reference: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +95,8 @@ pub struct LabDef {
     /// The whole run's budget: the runner gives up on checks past it.
     pub budget: Duration,
     pub checks: Vec<CheckDef>,
+    /// The reference's texts: `[reference]`'s values, the lab's defaults for the rest.
+    pub reference: Params,
 }
 
 #[derive(Debug)]
@@ -123,7 +133,32 @@ pub enum DefinitionError {
     Invalid { file: String, message: String },
 }
 
+/// Why a lab's definition could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    File(#[from] crate::graders::GraderFileError),
+    #[error("invalid grader definition: {0}")]
+    Definition(#[from] DefinitionError),
+}
+
 impl LabDef {
+    /// Reads `lab`'s `lab.toml` from `source` and validates it against the lab's driver.
+    pub fn load(
+        source: &crate::graders::GraderSource,
+        lab: crate::lab::LabId,
+    ) -> Result<LabDef, LoadError> {
+        let key = lab.info().key;
+        let text = source.read(key, "lab.toml")?;
+        let file = source.describe(key, "lab.toml");
+        Ok(LabDef::parse(
+            &text,
+            &file,
+            key,
+            crate::labs::check_specs(lab),
+        )?)
+    }
+
     /// Parses and validates `text` (read from `file`, named in errors) for `lab`, whose driver
     /// implements the checks in `specs`.
     pub fn parse(
@@ -155,6 +190,10 @@ impl LabDef {
         if raw.checks.is_empty() {
             return Err(invalid("no checks are defined".into()));
         }
+        let reference = match crate::lab::LabId::parse(lab) {
+            Some(id) => Params::resolve(id, &raw.reference).map_err(invalid)?,
+            None => Params::default(),
+        };
         let mut checks: Vec<CheckDef> = Vec::with_capacity(raw.checks.len());
         for c in raw.checks {
             let Some(spec) = specs.iter().find(|s| s.id == c.id) else {
@@ -255,6 +294,7 @@ impl LabDef {
             title: raw.title,
             budget: Duration::from_millis(raw.budget_ms),
             checks,
+            reference,
         })
     }
 }
@@ -374,6 +414,26 @@ timeout_ms = 100
             LabDef::parse(&text, "lab.toml", info.key, specs)
                 .unwrap_or_else(|e| panic!("{}: {e}", info.key));
         }
+    }
+
+    #[test]
+    fn reference_texts_are_validated_for_the_lab() {
+        let d = parse(OK).unwrap();
+        assert_eq!(d.reference.get("body"), Some(crate::reference::lab01::BODY));
+        let own = format!("{OK}\n[reference]\nbody = \"Hi\\nclient_ip={{client_ip}}\\n\"\n");
+        let d = parse(&own).unwrap();
+        assert_eq!(d.reference.get("body"), Some("Hi\nclient_ip={client_ip}\n"));
+        let e = parse(&own.replace("client_ip={client_ip}", "ip"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("[reference] `body`") && e.contains("client_ip"),
+            "{e}"
+        );
+        let e = parse(&own.replace("body =", "bodyy ="))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`bodyy`"), "{e}");
     }
 
     #[test]

@@ -98,6 +98,47 @@ impl GraderSource {
     }
 }
 
+/// The embedded files of `lab` (`lab.toml`, `snapshots/...`): each path relative to the lab's
+/// folder, with its bytes, in path order. `grade init-graders` copies them out.
+pub fn embedded_files(lab: &str) -> Vec<(String, &'static [u8])> {
+    fn walk(dir: &'static Dir<'static>, out: &mut Vec<&'static include_dir::File<'static>>) {
+        out.extend(dir.files());
+        for d in dir.dirs() {
+            walk(d, out);
+        }
+    }
+    let mut files = Vec::new();
+    if let Some(dir) = EMBEDDED.get_dir(lab) {
+        walk(dir, &mut files);
+    }
+    let mut out: Vec<(String, &'static [u8])> = files
+        .into_iter()
+        .filter_map(|f| {
+            let rel = f.path().strip_prefix(lab).ok()?;
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            Some((rel, f.contents()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 fn display(p: &Path) -> String {
     p.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_files_are_listed_relative_to_the_lab() {
+        let files: Vec<String> = embedded_files("lab01").into_iter().map(|f| f.0).collect();
+        assert_eq!(files, ["lab.toml", "snapshots/body.txt"]);
+        assert!(embedded_files("lab99").is_empty());
+    }
 }

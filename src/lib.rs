@@ -24,7 +24,7 @@
 //!
 //! | module | concept |
 //! |---|---|
-//! | [`cli`] | argument parsing, exit codes, wiring the stages together; `cli/student.rs` wires the student's loop (no lab, `--watch`); `cli/reports.rs`: `--format`, `--report FORMAT=PATH`, `--output`, GitHub's files from the environment |
+//! | [`cli`] | argument parsing, exit codes, wiring the stages together; `cli/student.rs` wires the student's loop (no lab, `--watch`); `cli/reports.rs`: `--format`, `--report FORMAT=PATH`, `--output`, GitHub's files from the environment; `cli/staff.rs`: staff's `snapshot`, `init-graders`, `check-graders` (no student code) |
 //! | [`lab`] | the lab registry: ids, aliases, the programs of a lab by role (server, client) and their files |
 //! | [`graders`] | where a lab's definition and snapshots are read from |
 //! | [`definition`] | `lab.toml`: parse, then validate into a richer type |
@@ -33,7 +33,7 @@
 //! | [`net`] | the grader's own network code: raw HTTP client with caps and deadlines, interfaces, the DNS fixture (where the grader is an *ordinary* HTTP client, a driver uses reqwest instead: `labs/lab06/wire.rs`) |
 //! | [`runner`] | the check graph: order, prerequisites, time budgets, outcomes |
 //! | [`labs`] | one driver per lab: the checks themselves; `labs::spec`: the check graph as the code declares it; `labs::server`: the one way to run a student's server (PORT, default-port fallback, readiness, restart, stop) |
-//! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`) |
+//! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`); the texts `lab.toml`'s `[reference]` may change ([`reference::params`]); `reference::snapshots`: the registry of how each snapshot is made from a reference (`grade snapshot`) |
 //! | [`counterpart`] | scripted, bounded peers for student clients (drop, stall, reply in pieces) |
 //! | [`report`] | the result model, events, and the reporters: `human`, `json`; for CI `junit` (quick-junit), `gradescope` (`results.json`), `github` (workflow commands) with `markdown` (the step summary) and `classroom` (GitHub Classroom's `result`); `details`: the plain text they share |
 //! | [`report::class_html`] | `grade batch`'s `index.html`: a whole class in one self-contained page (inline SVG charts, sortable table, each student's failures); the numbers come from [`report::class_stats`] |
@@ -65,9 +65,17 @@
 //!    code's, directly or through another check), `timeout_ms`, `advisory = true` for advice
 //!    that must never fail a run (0 points), and `visibility` (`visible`, `after_due_date`,
 //!    `after_published`, `hidden`: when a Gradescope student sees the check; default
-//!    `visible`). Snapshots go under `graders/labNN/snapshots/`.
-//!    The unit test `every_built_in_definition_is_valid` holds it against the code.
-//! 4. Write the reference in `src/reference/labNN.rs` and route it in `cli::reference`.
+//!    `visible`). The unit test `every_built_in_definition_is_valid` holds it against the
+//!    code.
+//! 4. Write the reference in `src/reference/labNN.rs` and route it in `cli::reference`. A
+//!    text a course may want to change (a body, a banner) is a [`reference::Param`] listed in
+//!    [`reference::params`] (`[reference]` in `lab.toml`), with a check of what the lab's
+//!    checks need from it. A check that compares against fixed text reads a snapshot
+//!    (`CheckCx::snapshot`): register how it is made in `reference::snapshots` (a `Maker`
+//!    variant, its `specs` entry, its arm in `make`: the reference's output, normalized and
+//!    redacted the way the check compares it), then write `graders/labNN/snapshots/` with
+//!    `cargo run -- snapshot labNN --graders graders`; the unit test
+//!    `every_embedded_snapshot_is_what_the_reference_gives` keeps them in step.
 //! 5. Add `exercises/labNN_<name>/` (handout ko+en, starter, solution), broken variants under
 //!    `tests/fixtures/labNN/` (each starts with `# FAULT (name): ...`), the seeds' own programs
 //!    and literal student programs under `tests/fixtures/literal/`, and tests in

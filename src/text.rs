@@ -149,9 +149,61 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
     }
 }
 
+/// A snapshot's change for staff to review, laid out the way insta shows one: a legend, then
+/// each line with its number in the old and the new file, `-` removed, `+` added, whitespace
+/// made visible. Empty when the texts are equal.
+pub fn review_diff(old: &str, new: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    let rule = "─".repeat(12);
+    let wide = "─".repeat(60);
+    let mut out = String::new();
+    let _ = writeln!(out, "-old snapshot\n+new results");
+    let _ = writeln!(out, "{rule}┬{wide}");
+    let d = similar::TextDiff::from_lines(old, new);
+    let num = |i: Option<usize>| {
+        i.map(|i| format!("{:>5}", i + 1))
+            .unwrap_or_else(|| " ".repeat(5))
+    };
+    for change in d.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => '-',
+            similar::ChangeTag::Insert => '+',
+            similar::ChangeTag::Equal => ' ',
+        };
+        let value = change.value();
+        let line = value.strip_suffix('\n').unwrap_or(value);
+        let _ = writeln!(
+            out,
+            "{} {} │{sign}{}",
+            num(change.old_index()),
+            num(change.new_index()),
+            visible(line)
+        );
+        if change.missing_newline() {
+            let _ = writeln!(out, "{:11} │{sign}(no newline at end)", "");
+        }
+    }
+    let _ = writeln!(out, "{rule}┴{wide}");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn review_diff_numbers_both_sides_like_insta() {
+        let d = review_diff("Hello, client!\n", "Hello, students!\n");
+        assert!(d.starts_with("-old snapshot\n+new results\n"), "{d}");
+        assert!(d.contains("    1       │-Hello, client!"), "{d}");
+        assert!(d.contains("          1 │+Hello, students!"), "{d}");
+        let d = review_diff("a\nb\n", "a\nb \n");
+        assert!(d.contains("    1     1 │ a"), "{d}");
+        assert!(d.contains("│+b·"), "{d}");
+        assert_eq!(review_diff("same\n", "same\n"), "");
+    }
 
     #[test]
     fn normalize_folds_crlf_and_one_final_newline() {

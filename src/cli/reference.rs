@@ -1,21 +1,39 @@
 //! `grade reference LAB ...`: runs a lab's Rust reference by hand, so a student or a TA can
 //! see what correct behaviour looks like (and tests can grade it through `grade.toml`).
 //! Servers listen on `--port`, then `$PORT`, then the lab's default port, until Ctrl+C;
-//! command-line programs take the lab's arguments.
+//! command-line programs take the lab's arguments. With `--graders DIR`, lab01 and lab06
+//! answer with the texts of that directory's `[reference]`.
 
 use std::future::Future;
 use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::{exit, parse_lab, usage};
+use crate::definition::LabDef;
+use crate::graders::GraderSource;
 use crate::i18n::Lang;
 use crate::lab::LabId;
 use crate::reference;
 
-pub(super) async fn run(lab: &str, port: Option<u16>, args: &[String]) -> i32 {
+pub(super) async fn run(
+    lab: &str,
+    port: Option<u16>,
+    graders: Option<PathBuf>,
+    args: &[String],
+) -> i32 {
     let lab = match parse_lab(lab, Lang::detect()) {
         Ok(l) => l,
         Err(code) => return code,
     };
+    let params = match graders {
+        None => reference::Params::defaults(lab),
+        Some(dir) => match LabDef::load(&GraderSource::Dir(dir), lab) {
+            Ok(def) => def.reference,
+            Err(e) => return usage(e),
+        },
+    };
+    let body = |default: &str| -> Arc<str> { params.get("body").unwrap_or(default).into() };
     let port = port
         .or_else(|| std::env::var("PORT").ok().and_then(|p| p.parse().ok()))
         .or(lab.info().seed_port)
@@ -29,7 +47,11 @@ pub(super) async fn run(lab: &str, port: Option<u16>, args: &[String]) -> i32 {
                 Err(e) => return usage(format!("failed to listen on 0.0.0.0:{port}: {e}")),
             };
             let banner = reference::lab01::startup_lines(port).join("\n");
-            return serve(&banner, reference::lab01::serve(listener)).await;
+            let config = reference::lab01::Config {
+                body: Some(body(reference::lab01::BODY)),
+                ..Default::default()
+            };
+            return serve(&banner, reference::lab01::serve_with(listener, config)).await;
         }
         (LabId::Lab02, _) => reference::lab02::run(args, &mut out, err).await,
         (LabId::Lab03, _) => reference::lab03::run(args, &mut out, err).await,
@@ -57,7 +79,8 @@ pub(super) async fn run(lab: &str, port: Option<u16>, args: &[String]) -> i32 {
                 Err(e) => return usage(format!("failed to listen on 0.0.0.0:{port}: {e}")),
             };
             let banner = reference::lab06::startup_line(port);
-            return serve(&banner, reference::lab06::serve(listener)).await;
+            let body = body(reference::lab06::BODY);
+            return serve(&banner, reference::lab06::serve_with(listener, body)).await;
         }
         (LabId::Lab04 | LabId::Lab05, _) => {
             return usage(format!(
