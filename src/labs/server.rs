@@ -171,9 +171,19 @@ impl StudentServer {
         self.ensure_running(cx).await.map(|()| true)
     }
 
-    /// Before a check whose code needs `starts`: the server is running (see
-    /// [`StudentServer::ensure_running`]). Other checks (a lab's client checks) pass through.
-    pub async fn before_check(&mut self, needs: &[&str], cx: &CheckCx<'_>) -> Result<(), Verdict> {
+    /// Before check `id` of a lab's `specs`: when its code needs `starts`, the server is
+    /// running (see [`StudentServer::ensure_running`]). Other checks (a lab's client checks)
+    /// pass through.
+    pub async fn before_check(
+        &mut self,
+        specs: &[super::spec::CheckSpec],
+        id: &str,
+        cx: &CheckCx<'_>,
+    ) -> Result<(), Verdict> {
+        let needs = specs
+            .iter()
+            .find(|c| c.id == id)
+            .map_or(&[][..], |c| c.needs);
         if needs.contains(&"starts") {
             self.ensure_running(cx).await
         } else {

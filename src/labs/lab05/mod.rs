@@ -329,11 +329,7 @@ impl LabDriver for Lab05 {
                 return Verdict::Error(format!("lab05 has no check `{id}`"));
             };
             // Every server check gets a running server, started again if it exited.
-            let needs = CHECKS
-                .iter()
-                .find(|c| c.id == id)
-                .map_or(&[][..], |c| c.needs);
-            if let Err(v) = self.server.before_check(needs, &cx).await {
+            if let Err(v) = self.server.before_check(CHECKS, id, &cx).await {
                 return v;
             }
             match check {

@@ -543,11 +543,7 @@ impl LabDriver for Lab06 {
                 return Verdict::Error(format!("lab06 has no check `{id}`"));
             };
             // Every check gets a running server, started again if it exited.
-            let needs = CHECKS
-                .iter()
-                .find(|c| c.id == id)
-                .map_or(&[][..], |c| c.needs);
-            if let Err(v) = self.server.before_check(needs, &cx).await {
+            if let Err(v) = self.server.before_check(CHECKS, id, &cx).await {
                 return v;
             }
             match check {
