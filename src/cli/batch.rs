@@ -173,29 +173,18 @@ pub(super) fn main(args: &BatchArgs) -> i32 {
 /// The options every child shares (`--lang` resolved, so all reports agree; one seed for the
 /// whole class unless given, so every student gets the same values and the batch replays).
 fn forwarded(args: &BatchArgs, lang: Lang) -> Vec<OsString> {
-    let seed = args.seed.unwrap_or_else(crate::rng::Rng::fresh_seed);
-    let mut f: Vec<OsString> = vec![
-        "--lang".into(),
-        super::student::value_name(lang).into(),
-        "--seed".into(),
-        seed.to_string().into(),
-        "--hermetic".into(),
-        super::student::value_name(args.hermetic).into(),
-    ];
-    if let Some(p) = &args.python {
-        f.extend(["--python".into(), p.clone().into_os_string()]);
+    let mut f = super::student::Shared {
+        lang,
+        hermetic: args.hermetic,
+        python: args.python.as_deref(),
+        graders: args.graders.as_deref(),
+        seed: Some(args.seed.unwrap_or_else(crate::rng::Rng::fresh_seed)),
+        run_as: args.run_as,
+        pass_env: &args.pass_env,
     }
-    if let Some(g) = &args.graders {
-        f.extend(["--graders".into(), g.clone().into_os_string()]);
-    }
+    .options();
     for id in &args.only {
         f.extend(["--only".into(), id.into()]);
-    }
-    for name in &args.pass_env {
-        f.extend(["--pass-env".into(), name.into()]);
-    }
-    if let Some((u, g)) = args.run_as {
-        f.extend(["--run-as".into(), format!("{u}:{g}").into()]);
     }
     f
 }
@@ -224,7 +213,7 @@ fn write_results(
         serde_json::to_vec_pretty(&json).map_err(std::io::Error::other)?,
     )?;
     let mut csv = Vec::new();
-    summary::summary_csv(graded, &mut csv)?;
+    summary::summary_csv(lab, graded, &mut csv)?;
     std::fs::write(out.join("summary.csv"), csv)?;
     let mut html = Vec::new();
     crate::report::class_page::render(lab, title, graded, lang, &mut html)?;

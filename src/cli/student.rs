@@ -112,27 +112,56 @@ fn every_lab(args: &GradeArgs) -> i32 {
 /// matter to a JSON report). The language is passed resolved, so every lab agrees with the
 /// overview's own lines.
 fn forwarded(args: &GradeArgs, lang: Lang) -> Vec<OsString> {
-    let mut f: Vec<OsString> = vec!["--lang".into(), value_name(lang).into()];
-    f.extend(["--hermetic".into(), value_name(args.hermetic).into()]);
-    if let Some(p) = &args.python {
-        f.extend(["--python".into(), p.clone().into_os_string()]);
+    let mut f = Shared {
+        lang,
+        hermetic: args.hermetic,
+        python: args.python.as_deref(),
+        graders: args.graders.as_deref(),
+        seed: args.seed,
+        run_as: args.run_as,
+        pass_env: &args.pass_env,
     }
-    if let Some(g) = &args.graders {
-        f.extend(["--graders".into(), g.clone().into_os_string()]);
-    }
-    if let Some(seed) = args.seed {
-        f.extend(["--seed".into(), seed.to_string().into()]);
-    }
+    .options();
     if args.lan {
         f.push("--lan".into());
     }
-    if let Some((u, g)) = args.run_as {
-        f.extend(["--run-as".into(), format!("{u}:{g}").into()]);
-    }
-    for name in &args.pass_env {
-        f.extend(["--pass-env".into(), name.into()]);
-    }
     f
+}
+
+/// What a child grading takes over from the command that starts it (the student's loop,
+/// `grade batch`).
+pub(super) struct Shared<'a> {
+    pub lang: Lang,
+    pub hermetic: super::HermeticMode,
+    pub python: Option<&'a std::path::Path>,
+    pub graders: Option<&'a std::path::Path>,
+    pub seed: Option<u64>,
+    pub run_as: Option<(u32, u32)>,
+    pub pass_env: &'a [String],
+}
+
+impl Shared<'_> {
+    /// The child's command-line options for these.
+    pub fn options(&self) -> Vec<OsString> {
+        let mut f: Vec<OsString> = vec!["--lang".into(), value_name(self.lang).into()];
+        f.extend(["--hermetic".into(), value_name(self.hermetic).into()]);
+        if let Some(p) = self.python {
+            f.extend(["--python".into(), p.into()]);
+        }
+        if let Some(g) = self.graders {
+            f.extend(["--graders".into(), g.into()]);
+        }
+        if let Some(seed) = self.seed {
+            f.extend(["--seed".into(), seed.to_string().into()]);
+        }
+        if let Some((u, g)) = self.run_as {
+            f.extend(["--run-as".into(), format!("{u}:{g}").into()]);
+        }
+        for name in self.pass_env {
+            f.extend(["--pass-env".into(), name.into()]);
+        }
+        f
+    }
 }
 
 fn watch_lab(args: &GradeArgs, lab: &str) -> i32 {

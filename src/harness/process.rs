@@ -150,6 +150,24 @@ impl Supervised {
         })
     }
 
+    /// Waits until `pred(stdout, stderr)` holds (a program may print what a check looks for
+    /// on either), both streams have ended, or `deadline`. One stream ending (a program that
+    /// closed its stdout) does not end the wait on the other.
+    pub async fn wait_for_output(&self, deadline: Instant, pred: impl Fn(&[u8], &[u8]) -> bool) {
+        let (out, err) = (&self.stdout, &self.stderr);
+        let on_out = out.wait_for(deadline, |o| pred(o, &err.searchable()));
+        let on_err = err.wait_for(deadline, |e| pred(&out.searchable(), e));
+        tokio::pin!(on_out, on_err);
+        let (mut out_ended, mut err_ended) = (false, false);
+        loop {
+            tokio::select! {
+                held = &mut on_out, if !out_ended => if held { return } else { out_ended = true },
+                held = &mut on_err, if !err_ended => if held { return } else { err_ended = true },
+                else => return,
+            }
+        }
+    }
+
     /// Whether the process-count limit refused one of its forks.
     pub fn pids_limit_hit(&self) -> bool {
         self.containment.pids_limit_hit()

@@ -85,6 +85,17 @@ pub enum HttpError {
 
 impl HttpError {
     /// Whether the grader, not the student's program, is at fault.
+    /// The verdict for a check that got this error instead of a response: the grader's
+    /// error when the grader or the machine failed, else the student's failure.
+    pub fn verdict(&self, lang: Lang) -> crate::report::Verdict {
+        use crate::report::Verdict;
+        if self.is_grader_side() {
+            Verdict::Error(self.explain(lang))
+        } else {
+            Verdict::fail(self.explain(lang))
+        }
+    }
+
     pub fn is_grader_side(&self) -> bool {
         matches!(self, HttpError::SourceBind { .. })
     }
@@ -246,15 +257,8 @@ pub async fn read_response<R: AsyncRead + Unpin>(
             });
         }
     };
-    let head = String::from_utf8_lossy(&buf[..head_end.0]).into_owned();
-    let mut lines = head.split('\n').map(|l| l.trim_end_matches('\r'));
-    let status_line = lines.next().unwrap_or_default().to_string();
+    let (status_line, headers) = split_head(&buf[..head_end.0]);
     let status = parse_status(&status_line).ok_or_else(|| malformed(&buf))?;
-    let headers: Vec<(String, String)> = lines
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
     let mut body = buf.split_off(head_end.1);
     let find = |name: &str| {
         headers
@@ -324,6 +328,19 @@ pub fn find_head_end(buf: &[u8], from: usize) -> Option<(usize, usize)> {
         i = nl + 1;
     }
     None
+}
+
+/// A response head (before its blank line) as its first line and its header lines, names and
+/// values as sent (trimmed; a line without `:` is dropped).
+pub fn split_head(head: &[u8]) -> (String, Vec<(String, String)>) {
+    let head = String::from_utf8_lossy(head);
+    let mut lines = head.split('\n').map(|l| l.trim_end_matches('\r'));
+    let first = lines.next().unwrap_or_default().to_string();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    (first, headers)
 }
 
 /// `HTTP/1.1 200 OK` -> 200.

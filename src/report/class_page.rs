@@ -33,7 +33,7 @@ pub fn render(
                     )),
                 ),
                 Outcome::GraderError { why, stderr } => {
-                    (None, Some(grader_error_text(why, stderr)))
+                    (None, Some(grader_error_text(lab, why, stderr)))
                 }
             };
             class_html::Graded {

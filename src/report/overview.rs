@@ -89,7 +89,7 @@ impl OverviewReporter {
         };
         let pad = "       ";
         if let Some(why) = why {
-            writeln!(out, "{pad}{}", self.why(r.lab.key, why))?;
+            writeln!(out, "{pad}{}", explain_why(self.lang, r.lab.key, why))?;
             let fault = self.t(
                 "채점기 또는 이 컴퓨터의 문제이며, 제출한 프로그램의 문제가 아닙니다",
                 "a problem with the grader or this machine, not with your program",
@@ -101,49 +101,6 @@ impl OverviewReporter {
             writeln!(out, "{pad}│ {l}")?;
         }
         Ok(())
-    }
-
-    fn why(&self, lab: &str, why: &Why) -> String {
-        match (self.lang, why) {
-            (Lang::Ko, Why::Spawn(e)) => format!("{lab} 채점을 시작하지 못했습니다: {e}"),
-            (Lang::En, Why::Spawn(e)) => format!("could not start the grading of {lab}: {e}"),
-            (Lang::Ko, Why::Deadline(s)) => {
-                format!("{lab} 채점이 {s}초 안에 끝나지 않아 중단했습니다")
-            }
-            (Lang::En, Why::Deadline(s)) => {
-                format!("the grading of {lab} did not end within {s} s and was stopped")
-            }
-            (Lang::Ko, Why::Wait(e)) => format!("{lab} 채점이 끝나기를 기다리지 못했습니다: {e}"),
-            (Lang::En, Why::Wait(e)) => format!("could not wait for the grading of {lab}: {e}"),
-            (Lang::Ko, Why::ExitCode(c)) => {
-                format!("{lab} 채점이 예상하지 못한 종료 코드로 끝났습니다 ({c})")
-            }
-            (Lang::En, Why::ExitCode(c)) => {
-                format!("the grading of {lab} ended with an unexpected exit code {c}")
-            }
-            (Lang::Ko, Why::Signal) => format!("{lab} 채점 프로세스가 신호를 받고 종료되었습니다"),
-            (Lang::En, Why::Signal) => format!("the grading of {lab} was killed by a signal"),
-            (Lang::Ko, Why::TooLarge) => format!("{lab} 채점 결과가 너무 커서 읽지 않았습니다"),
-            (Lang::En, Why::TooLarge) => format!("the report of {lab} was too large to read"),
-            (Lang::Ko, Why::NoReport(c, e)) => {
-                format!("{lab} 채점이 끝났지만 읽을 수 있는 결과가 없습니다 (종료 코드 {c}, {e})")
-            }
-            (Lang::En, Why::NoReport(c, e)) => {
-                format!("the grading of {lab} exited with {c} and no readable report ({e})")
-            }
-            (Lang::Ko, Why::ErrorWithoutCheck) => {
-                format!("{lab} 채점이 오류로 끝났지만 오류가 난 검사가 결과에 없습니다")
-            }
-            (Lang::En, Why::ErrorWithoutCheck) => {
-                format!("the grading of {lab} exited with 3 but its report names no check in error")
-            }
-            (Lang::Ko, Why::WrongLab(other)) => {
-                format!("{lab} 채점을 요청했는데 {other}의 결과가 왔습니다")
-            }
-            (Lang::En, Why::WrongLab(other)) => {
-                format!("asked for {lab} but got a report of {other}")
-            }
-        }
     }
 
     /// The total over the labs graded, and how to see one lab's details.
@@ -254,6 +211,51 @@ fn points(p: f64) -> String {
         format!("{p:.0}")
     } else {
         format!("{p:.1}")
+    }
+}
+
+/// Why the grading of `lab` failed as a whole, in `lang` (the overview's lab lines, the batch's
+/// summaries and class page).
+pub fn explain_why(lang: Lang, lab: &str, why: &Why) -> String {
+    match (lang, why) {
+        (Lang::Ko, Why::Spawn(e)) => format!("{lab} 채점을 시작하지 못했습니다: {e}"),
+        (Lang::En, Why::Spawn(e)) => format!("could not start the grading of {lab}: {e}"),
+        (Lang::Ko, Why::Deadline(s)) => {
+            format!("{lab} 채점이 {s}초 안에 끝나지 않아 중단했습니다")
+        }
+        (Lang::En, Why::Deadline(s)) => {
+            format!("the grading of {lab} did not end within {s} s and was stopped")
+        }
+        (Lang::Ko, Why::Wait(e)) => format!("{lab} 채점이 끝나기를 기다리지 못했습니다: {e}"),
+        (Lang::En, Why::Wait(e)) => format!("could not wait for the grading of {lab}: {e}"),
+        (Lang::Ko, Why::ExitCode(c)) => {
+            format!("{lab} 채점이 예상하지 못한 종료 코드로 끝났습니다 ({c})")
+        }
+        (Lang::En, Why::ExitCode(c)) => {
+            format!("the grading of {lab} ended with an unexpected exit code {c}")
+        }
+        (Lang::Ko, Why::Signal) => format!("{lab} 채점 프로세스가 신호를 받고 종료되었습니다"),
+        (Lang::En, Why::Signal) => format!("the grading of {lab} was killed by a signal"),
+        (Lang::Ko, Why::TooLarge) => format!("{lab} 채점 결과가 너무 커서 읽지 않았습니다"),
+        (Lang::En, Why::TooLarge) => format!("the report of {lab} was too large to read"),
+        (Lang::Ko, Why::NoReport(c, e)) => {
+            format!("{lab} 채점이 끝났지만 읽을 수 있는 결과가 없습니다 (종료 코드 {c}, {e})")
+        }
+        (Lang::En, Why::NoReport(c, e)) => {
+            format!("the grading of {lab} exited with {c} and no readable report ({e})")
+        }
+        (Lang::Ko, Why::ErrorWithoutCheck) => {
+            format!("{lab} 채점이 오류로 끝났지만 오류가 난 검사가 결과에 없습니다")
+        }
+        (Lang::En, Why::ErrorWithoutCheck) => {
+            format!("the grading of {lab} exited with 3 but its report names no check in error")
+        }
+        (Lang::Ko, Why::WrongLab(other)) => {
+            format!("{lab} 채점을 요청했는데 {other}의 결과가 왔습니다")
+        }
+        (Lang::En, Why::WrongLab(other)) => {
+            format!("asked for {lab} but got a report of {other}")
+        }
     }
 }
 

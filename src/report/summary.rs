@@ -6,12 +6,14 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
+use super::overview::explain_why;
 use crate::batch::Graded;
+use crate::i18n::Lang;
 use crate::overview::{Outcome, Why};
 
 /// `summary.json`, schema 1, students in name order.
 pub fn summary_json(lab: &str, duration_ms: u64, graded: &[Graded]) -> Value {
-    let submissions: Vec<Value> = graded.iter().map(entry).collect();
+    let submissions: Vec<Value> = graded.iter().map(|g| entry(lab, g)).collect();
     json!({
         "schema": 1,
         "lab": lab,
@@ -20,67 +22,52 @@ pub fn summary_json(lab: &str, duration_ms: u64, graded: &[Graded]) -> Value {
     })
 }
 
-fn entry(g: &Graded) -> Value {
+fn entry(lab: &str, g: &Graded) -> Value {
     let ms = g.duration.as_millis() as u64;
-    match &g.outcome {
-        Outcome::Graded(s) => json!({
-            "name": g.name,
-            "status": "graded",
-            "passed": s.passed,
-            "score": s.score,
-            "max_score": s.max_score,
-            "failed": s.failed,
-            "warnings": s.warnings,
-            "errors": s.errors,
-            "duration_ms": ms,
-        }),
+    let (status, message) = match &g.outcome {
+        Outcome::Graded(s) => {
+            return json!({
+                "name": g.name,
+                "status": "graded",
+                "passed": s.passed,
+                "score": s.score,
+                "max_score": s.max_score,
+                "failed": s.failed,
+                "warnings": s.warnings,
+                "errors": s.errors,
+                "duration_ms": ms,
+            });
+        }
         // A setup problem is the student's (their file is missing, their grade.toml broken):
         // graded, with nothing passed.
-        Outcome::Setup { stderr } => json!({
-            "name": g.name,
-            "status": "setup",
-            "passed": false,
-            "score": 0.0,
-            "max_score": 0.0,
-            "failed": [],
-            "warnings": [],
-            "errors": [],
-            "message": stderr.trim(),
-            "duration_ms": ms,
-        }),
-        Outcome::GraderError { why, stderr } => json!({
-            "name": g.name,
-            "status": "grader_error",
-            "passed": false,
-            "score": 0.0,
-            "max_score": 0.0,
-            "failed": [],
-            "warnings": [],
-            "errors": [],
-            "message": grader_error_text(why, stderr),
-            "duration_ms": ms,
-        }),
-    }
+        Outcome::Setup { stderr } => ("setup", stderr.trim().to_string()),
+        Outcome::GraderError { why, stderr } => {
+            ("grader_error", grader_error_text(lab, why, stderr))
+        }
+    };
+    json!({
+        "name": g.name,
+        "status": status,
+        "passed": false,
+        "score": 0.0,
+        "max_score": 0.0,
+        "failed": [],
+        "warnings": [],
+        "errors": [],
+        "message": message,
+        "duration_ms": ms,
+    })
 }
 
-/// Why the grader failed on a submission, in English (for staff).
-pub fn grader_error_text(why: &Why, stderr: &str) -> String {
-    let what = match why {
-        Why::Spawn(e) => format!("could not start grade: {e}"),
-        Why::Deadline(s) => format!("the grading did not end within {s} s and was stopped"),
-        Why::Wait(e) => format!("waiting for the grading failed: {e}"),
-        Why::ExitCode(c) => format!("grade exited with {c}"),
-        Why::Signal => "grade was killed by a signal".into(),
-        Why::TooLarge => "the report was too large".into(),
-        Why::NoReport(c, e) => format!("grade exited {c} without a readable report ({e})"),
-        Why::ErrorWithoutCheck => "grade reported a grader error without naming a check".into(),
-        Why::WrongLab(l) => format!("a report of another lab ({l})"),
-    };
-    let tail: Vec<&str> = stderr.trim().lines().rev().take(5).collect();
+/// Why the grader failed on a submission (for staff, in English), with the end of what the
+/// child grading printed on stderr.
+pub fn grader_error_text(lab: &str, why: &Why, stderr: &str) -> String {
+    let what = explain_why(Lang::En, lab, why);
+    let tail: Vec<&str> = stderr.trim().lines().collect();
+    let tail = &tail[tail.len().saturating_sub(5)..];
     if tail.is_empty() {
         what
     } else {
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
         format!("{what}: {}", tail.join(" / "))
     }
 }
@@ -90,20 +77,20 @@ pub fn student_file(lab: &str, g: &Graded) -> Vec<u8> {
     if matches!(g.outcome, Outcome::Graded(_)) && !g.report.is_empty() {
         return g.report.clone();
     }
-    let mut v = entry(g);
+    let mut v = entry(lab, g);
     v["schema"] = json!(1);
     v["lab"] = json!(lab);
     serde_json::to_vec_pretty(&v).unwrap_or_default()
 }
 
 /// `summary.csv`: a header, then one row per student.
-pub fn summary_csv(graded: &[Graded], out: &mut dyn Write) -> std::io::Result<()> {
+pub fn summary_csv(lab: &str, graded: &[Graded], out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "name,status,passed,score,max_score,failed,warnings,errors,duration_ms,message"
     )?;
     for g in graded {
-        let e = entry(g);
+        let e = entry(lab, g);
         let list = |k: &str| {
             e[k].as_array()
                 .map(|a| {

@@ -92,7 +92,6 @@ impl Lab01 {
         };
         let port = self.server.port();
         let deadline = cx.deadline.min(Instant::now() + Duration::from_secs(1));
-        let (out, err) = (server.stdout.clone(), server.stderr.clone());
         let both = |o: &[u8], e: &[u8]| {
             banner(
                 &String::from_utf8_lossy(o),
@@ -100,12 +99,11 @@ impl Lab01 {
                 port,
             )
         };
-        // Flask prints its banner on stderr, a hand-written server on stdout: wait on both.
-        tokio::select! {
-            _ = out.wait_for(deadline, |o| both(o, &err.searchable()).is_complete()) => {}
-            _ = err.wait_for(deadline, |e| both(&out.searchable(), e).is_complete()) => {}
-        }
-        let found = both(&out.searchable(), &err.searchable());
+        // Flask prints its banner on stderr, a hand-written server on stdout.
+        server
+            .wait_for_output(deadline, |o, e| both(o, e).is_complete())
+            .await;
+        let found = both(&server.stdout.searchable(), &server.stderr.searchable());
         let expected = format!(
             "Running on all addresses (0.0.0.0)\nRunning on http://127.0.0.1:{port}\nRunning on http://<{}>:{port}",
             cx.t("이 컴퓨터의 사설 IPv4", "this machine's private IPv4")
@@ -163,7 +161,7 @@ impl Lab01 {
 
     async fn status_200(&mut self, cx: CheckCx<'_>) -> Verdict {
         match self.get(&cx, Ipv4Addr::LOCALHOST.into(), None, "/").await {
-            Err(e) => http_failure(&cx, e),
+            Err(e) => e.verdict(cx.lang),
             Ok(r) if r.status == 200 => {
                 self.root = Some(r);
                 Verdict::pass()
@@ -217,10 +215,10 @@ impl Lab01 {
             Err(HttpError::SourceBind { .. }) if via.is_loopback() => {
                 match self.get(&cx, via, None, "/").await {
                     Ok(r) => return compare_client_ip(&cx, &r, Ipv4Addr::LOCALHOST.into(), true),
-                    Err(e) => return http_failure(&cx, e),
+                    Err(e) => return e.verdict(cx.lang),
                 }
             }
-            Err(e) => return http_failure(&cx, e),
+            Err(e) => return e.verdict(cx.lang),
         };
         if r.status != 200 {
             return Failure::new(cx.t(
@@ -237,7 +235,7 @@ impl Lab01 {
     async fn not_found(&self, cx: CheckCx<'_>) -> Verdict {
         let path = format!("/{}", cx.rng.token(10));
         match self.get(&cx, Ipv4Addr::LOCALHOST.into(), None, &path).await {
-            Err(e) => http_failure(&cx, e),
+            Err(e) => e.verdict(cx.lang),
             Ok(r) if r.status == 404 => Verdict::pass(),
             Ok(r) => Failure::new(format!(
                 "GET {path}: {}",
@@ -310,14 +308,6 @@ impl LabDriver for Lab01 {
 
     fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
         Box::pin(self.server.stop(lang))
-    }
-}
-
-fn http_failure(cx: &CheckCx<'_>, e: HttpError) -> Verdict {
-    if e.is_grader_side() {
-        Verdict::Error(e.explain(cx.lang))
-    } else {
-        Verdict::fail(e.explain(cx.lang))
     }
 }
 

@@ -15,7 +15,7 @@ use super::server::StudentServer;
 use super::{BoxFuture, CheckCx, LabDriver};
 use crate::harness::ports::Probe;
 use crate::i18n::Lang;
-use crate::net::http::{self, HttpError};
+use crate::net::http;
 use crate::net::ifaces;
 use crate::report::{Failure, Verdict};
 use crate::submission::Launch;
@@ -85,23 +85,21 @@ impl Lab06 {
         };
         let port = self.server.port();
         let deadline = cx.deadline.min(Instant::now() + Duration::from_secs(1));
-        let (out, err) = (server.stdout.clone(), server.stderr.clone());
         let has_url = |b: &[u8]| {
             String::from_utf8_lossy(b)
                 .to_ascii_lowercase()
                 .contains("http://")
         };
-        // A hand-written server prints on stdout, Flask on stderr: wait on both.
-        tokio::select! {
-            _ = out.wait_for(deadline, has_url) => {}
-            _ = err.wait_for(deadline, has_url) => {}
-        }
+        // A hand-written server prints on stdout, Flask on stderr.
+        server
+            .wait_for_output(deadline, |o, e| has_url(o) || has_url(e))
+            .await;
         let printed = format!(
             "{}\n{}",
-            String::from_utf8_lossy(&out.searchable()),
-            String::from_utf8_lossy(&err.searchable())
+            String::from_utf8_lossy(&server.stdout.searchable()),
+            String::from_utf8_lossy(&server.stderr.searchable())
         );
-        let expected = reference_line(port);
+        let expected = crate::reference::lab06::startup_line(port);
         let urls = startup::find_urls(&printed);
         if urls.is_empty() {
             return self
@@ -239,7 +237,7 @@ impl Lab06 {
             let until = cx.deadline.min(Instant::now() + WAIT);
             match wire::exchange(self.server.addr(), request.as_bytes(), until).await {
                 Ok(raw) => self.raw_root = Some(raw),
-                Err(e) => return Err(http_failure(cx, e)),
+                Err(e) => return Err(e.verdict(cx.lang)),
             }
         }
         Ok(self.raw_root.as_ref().expect("fetched above"))
@@ -436,7 +434,7 @@ impl Lab06 {
         .await
         {
             Ok(r) => r,
-            Err(e) => return http_failure(&cx, e),
+            Err(e) => return e.verdict(cx.lang),
         };
         let expected = "HTTP/1.0 400 Bad Request";
         let body = String::from_utf8_lossy(&raw.body).into_owned();
@@ -520,19 +518,6 @@ impl Lab06 {
                 .into(),
             Err(e) => self.failure(wire::explain(&e, limit, cx.lang)).into(),
         }
-    }
-}
-
-/// The startup line the handout asks for, with the port the grader gave.
-fn reference_line(port: u16) -> String {
-    crate::reference::lab06::startup_line(port)
-}
-
-fn http_failure(cx: &CheckCx<'_>, e: HttpError) -> Verdict {
-    if e.is_grader_side() {
-        Verdict::Error(e.explain(cx.lang))
-    } else {
-        Verdict::fail(e.explain(cx.lang))
     }
 }
 

@@ -112,9 +112,8 @@ pub async fn exchange(
     request: &[u8],
     until: Instant,
 ) -> Result<Raw, HttpError> {
-    let left = until.saturating_duration_since(Instant::now());
-    let mut stream = http::connect(target, None, left.min(Duration::from_secs(2))).await?;
-    let total = left;
+    let total = until.saturating_duration_since(Instant::now());
+    let mut stream = http::connect(target, None, total.min(Duration::from_secs(2))).await?;
     match tokio::time::timeout_at(until, stream.write_all(request)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(HttpError::Io(e)),
@@ -168,33 +167,22 @@ pub async fn exchange(
 /// Splits raw bytes into status line, headers and body. Bytes that do not start with an HTTP
 /// status line are all body (an HTTP/0.9-style answer).
 pub fn parse(buf: &[u8]) -> Raw {
-    let Some((head_end, body_start)) =
-        http::find_head_end(buf, 0).filter(|_| buf.starts_with(b"HTTP/"))
-    else {
-        let starts_like_http = buf.starts_with(b"HTTP/");
+    if !buf.starts_with(b"HTTP/") {
         return Raw {
-            // A status line with no blank line after it: keep it, so the failure can say so.
-            status_line: starts_like_http.then(|| first_line(buf)),
-            status: if starts_like_http {
-                http::parse_status(&first_line(buf))
-            } else {
-                None
-            },
-            body: if starts_like_http {
-                Vec::new()
-            } else {
-                buf.to_vec()
-            },
+            body: buf.to_vec(),
+            ..Raw::default()
+        };
+    }
+    let Some((head_end, body_start)) = http::find_head_end(buf, 0) else {
+        // A status line with no blank line after it: keep it, so the failure can say so.
+        let line = first_line(buf);
+        return Raw {
+            status: http::parse_status(&line),
+            status_line: Some(line),
             ..Raw::default()
         };
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]);
-    let mut lines = head.split('\n').map(|l| l.trim_end_matches('\r'));
-    let status_line = lines.next().unwrap_or_default().to_string();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
+    let (status_line, headers) = http::split_head(&buf[..head_end]);
     Raw {
         status: http::parse_status(&status_line),
         status_line: Some(status_line),
