@@ -339,9 +339,24 @@ pub fn user_base(
 
 /// macOS: `site.getuserbase()` as the interpreter (`--python`, else the one `grade` would
 /// find) answers it, with the grader's environment. Elsewhere nothing is asked.
+///
+/// Starting an interpreter costs as much as a lab01 grading's own overhead, so it is asked
+/// only when the answer is not plain from the disk: no `~/Library/Python` means no framework
+/// user site (the default `~/.local` stands), and a single `~/Library/Python/X.Y` is the one.
 fn ask_user_base(python: Option<&Path>) -> Option<OsString> {
     if Os::current() != Os::MacOs {
         return None;
+    }
+    let home = std::env::var_os("HOME")?;
+    let versions: Vec<std::path::PathBuf> =
+        std::fs::read_dir(Path::new(&home).join("Library/Python"))
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+    if let [only] = versions.as_slice() {
+        return Some(only.clone().into_os_string());
     }
     let python = super::find_python(python).ok()?;
     // -I: the current directory (perhaps the submission) is not on sys.path.
