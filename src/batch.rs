@@ -58,7 +58,7 @@ pub enum Progress<'a> {
 }
 
 /// The submissions of a class folder: its sub-folders, sorted by name (hidden ones, such as
-/// `.git`, left out).
+/// `.git`, left out). [`order_by_history`] may then reorder them.
 pub fn submissions(dir: &Path) -> std::io::Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -70,6 +70,26 @@ pub fn submissions(dir: &Path) -> std::io::Result<Vec<String>> {
     }
     names.sort();
     Ok(names)
+}
+
+/// Puts the gradings that took longest last time first, from a previous `summary.json` of
+/// the same lab (`OUT/summary.json` when staff grade again into the same folder). A class's
+/// time is bounded below by its slowest grading: a server that never starts costs its whole
+/// budget, and started last it finishes long after the others. Submissions the last run did
+/// not see come first (they may be slow too), in name order; the rest longest first. Without
+/// a usable summary the order stays the names' order.
+pub fn order_by_history(names: &mut [String], lab: &str, previous: Option<&serde_json::Value>) {
+    let Some(prev) = previous.filter(|p| p["lab"] == lab) else {
+        return;
+    };
+    let took: std::collections::HashMap<&str, u64> = prev["submissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| Some((s["name"].as_str()?, s["duration_ms"].as_u64()?)))
+        .collect();
+    // Stable: equal keys keep the names' order.
+    names.sort_by_key(|n| std::cmp::Reverse(took.get(n.as_str()).copied().unwrap_or(u64::MAX)));
 }
 
 /// `K/N` for `--shard`: 1 <= K <= N.
@@ -200,6 +220,26 @@ mod tests {
         assert_eq!(seen, names.len());
         // Stable: the same name is always in the same shard.
         assert!(in_shard("student000", (1, 1)));
+    }
+
+    #[test]
+    fn the_slowest_of_the_last_run_start_first() {
+        let prev = serde_json::json!({"schema": 1, "lab": "lab01", "submissions": [
+            {"name": "a", "duration_ms": 100},
+            {"name": "b", "duration_ms": 10_000},
+            {"name": "c", "duration_ms": 300},
+        ]});
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut n = names(&["a", "b", "c", "d"]);
+        order_by_history(&mut n, "lab01", Some(&prev));
+        // `d` is new: first; then the slowest.
+        assert_eq!(n, names(&["d", "b", "c", "a"]));
+        // Another lab's summary, or none, changes nothing.
+        let mut n = names(&["a", "b", "c"]);
+        order_by_history(&mut n, "lab02", Some(&prev));
+        assert_eq!(n, names(&["a", "b", "c"]));
+        order_by_history(&mut n, "lab01", None);
+        assert_eq!(n, names(&["a", "b", "c"]));
     }
 
     #[test]

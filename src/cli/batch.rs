@@ -83,6 +83,11 @@ pub(super) fn main(args: &BatchArgs) -> i32 {
     if let Some(shard) = args.shard {
         names.retain(|n| batch::in_shard(n, shard));
     }
+    // Grading again into the same folder: the slowest of the last run start first.
+    let previous = std::fs::read(out.join("summary.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    batch::order_by_history(&mut names, lab.key, previous.as_ref());
     let Ok(exe) = std::env::current_exe() else {
         eprintln!("grade: cannot find this program's own path");
         return exit::GRADER;
@@ -171,12 +176,14 @@ pub(super) fn main(args: &BatchArgs) -> i32 {
 }
 
 /// The options every child shares (`--lang` resolved, so all reports agree; one seed for the
-/// whole class unless given, so every student gets the same values and the batch replays).
+/// whole class unless given, so every student gets the same values and the batch replays;
+/// the interpreter found once, see [`crate::submission::interpreter_for_many`]).
 fn forwarded(args: &BatchArgs, lang: Lang) -> Vec<OsString> {
+    let python = crate::submission::interpreter_for_many(args.python.as_deref());
     let mut f = super::student::Shared {
         lang,
         hermetic: args.hermetic,
-        python: args.python.as_deref(),
+        python: python.as_deref().or(args.python.as_deref()),
         graders: args.graders.as_deref(),
         seed: Some(args.seed.unwrap_or_else(crate::rng::Rng::fresh_seed)),
         run_as: args.run_as,

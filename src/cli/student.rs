@@ -112,10 +112,12 @@ fn every_lab(args: &GradeArgs) -> i32 {
 /// matter to a JSON report). The language is passed resolved, so every lab agrees with the
 /// overview's own lines.
 fn forwarded(args: &GradeArgs, lang: Lang) -> Vec<OsString> {
+    // Found once for every lab (see `interpreter_for_many`).
+    let python = crate::submission::interpreter_for_many(args.python.as_deref());
     let mut f = Shared {
         lang,
         hermetic: args.hermetic,
-        python: args.python.as_deref(),
+        python: python.as_deref().or(args.python.as_deref()),
         graders: args.graders.as_deref(),
         seed: args.seed,
         run_as: args.run_as,

@@ -9,6 +9,8 @@ mod cgroup;
 pub mod netns;
 pub mod ports;
 mod process;
+#[cfg(target_os = "linux")]
+mod sockdiag;
 
 #[cfg(unix)]
 mod unix;

@@ -52,10 +52,13 @@ pub fn is_bindable(port: u16, probe: &Probe) -> bool {
 
 /// Whether some socket is bound to UDP `port`, found without sending anything (a datagram
 /// would be spent: a server that answers one and exits must keep its answer for the check).
-/// Linux reads the kernel's socket tables; elsewhere a bind attempt tells.
+/// Linux asks the kernel (netlink, or its socket tables); elsewhere a bind attempt tells.
 pub fn udp_bound(port: u16) -> bool {
     #[cfg(target_os = "linux")]
     {
+        if let Some(found) = super::sockdiag::bound(libc::IPPROTO_UDP, port) {
+            return !found.is_empty();
+        }
         let needle = format!(":{port:04X} ");
         let bound = ["/proc/net/udp", "/proc/net/udp6"].iter().any(|table| {
             std::fs::read_to_string(table).is_ok_and(|t| {
@@ -79,6 +82,12 @@ pub fn udp_bound(port: u16) -> bool {
 pub fn tcp_listening(port: u16) -> Option<bool> {
     #[cfg(target_os = "linux")]
     {
+        // Netlink first: cheap enough to poll (see `sockdiag`).
+        if let Some(found) = super::sockdiag::bound(libc::IPPROTO_TCP, port) {
+            return Some(found.iter().any(|ip| {
+                ip.is_unspecified() || *ip == std::net::IpAddr::from(Ipv4Addr::LOCALHOST)
+            }));
+        }
         let reachable = [
             format!("00000000:{port:04X}"),
             format!("0100007F:{port:04X}"),
