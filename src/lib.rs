@@ -29,7 +29,7 @@
 //! | [`graders`] | where a lab's definition and snapshots are read from |
 //! | [`definition`] | `lab.toml`: parse, then validate into a richer type |
 //! | [`submission`] | how each of a lab's programs is launched (`grade.toml` per role, Python discovery); `submission::environment`: the one allow-list of what a student's program finds in its environment (a private `HOME`/`TMPDIR` per grading, `PORT`, `PATH`, the locale, names passed with `--pass-env` or `grade.toml` `env`) |
-//! | [`harness`] | spawning untrusted processes: a cleared environment, process groups, capped capture, readiness (a listening socket asked of the kernel over netlink, `harness::sockdiag`), teardown; `harness::netns` (Linux): every grading's private network namespace (fixture private IP; hermetic mode's resolver files) |
+//! | [`harness`] | spawning untrusted processes: a cleared environment, process groups, capped capture, standard input the grader writes (`Spec::with_stdin`, bounded by a deadline), readiness (a listening socket asked of the kernel over netlink, `harness::sockdiag`), teardown; `harness::netns` (Linux): every grading's private network namespace (fixture private IP; hermetic mode's resolver files) |
 //! | [`net`] | the grader's own network code: raw HTTP client with caps and deadlines, interfaces, the DNS fixture (where the grader is an *ordinary* HTTP client, a driver uses reqwest instead: `labs/lab06/wire.rs`) |
 //! | [`runner`] | the check graph: order, prerequisites, time budgets, outcomes |
 //! | [`labs`] | one driver per lab: the checks themselves; `labs::spec`: the check graph as the code declares it; `labs::server`: the one way to run a student's server (PORT, default-port fallback, readiness, restart, stop) |

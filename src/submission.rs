@@ -283,6 +283,7 @@ impl Launch {
             cwd: self.root.clone(),
             env,
             limits,
+            stdin: false,
         }
     }
 }

@@ -23,9 +23,22 @@ pub struct Spec {
     /// programs get theirs from `submission::environment`.
     pub env: Vec<(String, OsString)>,
     pub limits: Limits,
+    /// Whether the grader writes the program's standard input (a chat client reads the lines
+    /// it sends): a pipe, left open until [`Supervised::close_stdin`]. Otherwise stdin is
+    /// closed from the start, so a program that reads it sees end of file at once instead of
+    /// waiting for a keyboard that is not there.
+    pub stdin: bool,
 }
 
 impl Spec {
+    /// The same, with standard input a pipe the grader writes.
+    pub fn with_stdin(self) -> Spec {
+        Spec {
+            stdin: true,
+            ..self
+        }
+    }
+
     /// The command line as a student would type it, for messages.
     pub fn display(&self) -> String {
         std::iter::once(&self.program)
@@ -113,19 +126,25 @@ pub struct Supervised {
     pub stdout: Capture,
     pub stderr: Capture,
     readers: Vec<JoinHandle<()>>,
+    stdin: Option<tokio::process::ChildStdin>,
     exit: Option<Exit>,
     torn_down: bool,
     containment: platform::Containment,
 }
 
 impl Supervised {
-    /// Starts `spec` in its own process group, stdin closed, output captured, with exactly
-    /// the environment `spec.env` (the grader's own is cleared first).
+    /// Starts `spec` in its own process group, stdin closed (or a pipe, see [`Spec::stdin`]),
+    /// output captured, with exactly the environment `spec.env` (the grader's own is cleared
+    /// first).
     pub fn spawn(spec: &Spec) -> std::io::Result<Supervised> {
         let mut cmd = tokio::process::Command::new(&spec.program);
         cmd.args(&spec.args)
             .current_dir(&spec.cwd)
-            .stdin(Stdio::null())
+            .stdin(if spec.stdin {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -136,6 +155,7 @@ impl Supervised {
         platform::attach(&containment, &child);
         let pid = child.id().unwrap_or(0);
         platform::register(pid);
+        let stdin = child.stdin.take();
         let (stdout, t1) = Capture::drain(child.stdout.take().expect("stdout is piped"));
         let (stderr, t2) = Capture::drain(child.stderr.take().expect("stderr is piped"));
         Ok(Supervised {
@@ -144,6 +164,7 @@ impl Supervised {
             stdout,
             stderr,
             readers: vec![t1, t2],
+            stdin,
             exit: None,
             torn_down: false,
             containment,
@@ -166,6 +187,32 @@ impl Supervised {
                 else => return,
             }
         }
+    }
+
+    /// Writes `bytes` to the program's standard input, until `deadline`: a program that never
+    /// reads lets the pipe fill, and the grader must not wait on it for ever. An error when
+    /// stdin is not a pipe, was closed, or the program is gone (its end of the pipe closed).
+    pub async fn send_stdin(&mut self, bytes: &[u8], deadline: Instant) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let pipe = self.stdin.as_mut().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin is not open")
+        })?;
+        let write = async {
+            pipe.write_all(bytes).await?;
+            pipe.flush().await
+        };
+        match tokio::time::timeout_at(deadline, write).await {
+            Ok(r) => r,
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the program did not read its input in time",
+            )),
+        }
+    }
+
+    /// Closes the program's standard input: it reads end of file (a chat client's user left).
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
     }
 
     /// Whether the process-count limit refused one of its forks.
@@ -338,6 +385,48 @@ mod tests {
 
     /// Without a subreaper (as in this test process), a descendant that left the process group
     /// is still killed: the tree is snapshotted before teardown.
+    /// The grader writes a line, the program answers it; closing stdin is end of file; a
+    /// program that never reads cannot hold the grader past its deadline.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn stdin_is_written_line_by_line_and_closed() {
+        let spec = Spec {
+            program: "sh".into(),
+            args: vec![
+                "-c".into(),
+                "while read l; do echo \"got $l\"; done; echo eof".into(),
+            ],
+            cwd: std::env::temp_dir(),
+            env: vec![],
+            limits: Limits::default(),
+            stdin: false,
+        }
+        .with_stdin();
+        let mut p = Supervised::spawn(&spec).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        p.send_stdin(b"one\n", deadline).await.unwrap();
+        assert!(
+            p.stdout
+                .wait_for(deadline, |b| b.ends_with(b"got one\n"))
+                .await
+        );
+        p.close_stdin();
+        assert!(p.stdout.wait_for(deadline, |b| b.ends_with(b"eof\n")).await);
+        assert!(p.send_stdin(b"late\n", deadline).await.is_err());
+        p.shutdown(Duration::from_millis(200)).await;
+
+        let mut deaf = Supervised::spawn(&Spec {
+            args: vec!["-c".into(), "sleep 30".into()],
+            ..spec
+        })
+        .unwrap();
+        let big = vec![b'x'; 1 << 20];
+        let soon = Instant::now() + Duration::from_millis(200);
+        let err = deaf.send_stdin(&big, soon).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        deaf.shutdown(Duration::from_millis(200)).await;
+    }
+
     #[tokio::test]
     async fn teardown_kills_descendants_that_left_the_group() {
         let spec = Spec {
@@ -346,6 +435,7 @@ mod tests {
             cwd: std::env::temp_dir(),
             env: vec![],
             limits: Limits::default(),
+            stdin: false,
         };
         let mut p = Supervised::spawn(&spec).unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
