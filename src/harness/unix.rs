@@ -183,14 +183,38 @@ pub(crate) fn sweep_orphans() -> usize {
     }
 }
 
-/// Children of `parent`.
+/// Children of `parent`: from its threads' `children` lists where the kernel keeps them (one
+/// small file per thread instead of every process's `stat`: a grading asks twice, and under
+/// gVisor reading `/proc` is slow), else from the whole process table.
 #[cfg(target_os = "linux")]
 fn children_of(parent: i32) -> Vec<i32> {
+    if let Some(kids) = children_lists(parent) {
+        return kids;
+    }
     process_table()
         .into_iter()
         .filter(|&(_, ppid)| ppid == parent)
         .map(|(pid, _)| pid)
         .collect()
+}
+
+/// `/proc/PID/task/*/children` (Linux 3.5, `CONFIG_PROC_CHILDREN`); `None` where it is missing.
+/// Every thread's list: an orphan handed to a subreaper becomes a child of one of its threads.
+#[cfg(target_os = "linux")]
+fn children_lists(parent: i32) -> Option<Vec<i32>> {
+    let tasks = std::fs::read_dir(format!("/proc/{parent}/task")).ok()?;
+    let mut kids = Vec::new();
+    let mut any = false;
+    for task in tasks.flatten() {
+        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+            any = true;
+            kids.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok()),
+            );
+        }
+    }
+    any.then_some(kids)
 }
 
 /// Every (pid, parent pid) on the machine: from /proc on Linux, from `ps` elsewhere (macOS).
@@ -247,6 +271,21 @@ fn process_table() -> Vec<(i32, i32)> {
 /// that left the process group (`setsid`) can be killed too where no subreaper brings them
 /// back (macOS), and while their parents still link them to `root`.
 pub(crate) fn descendants(root: u32) -> Vec<i32> {
+    #[cfg(target_os = "linux")]
+    if children_lists(root as i32).is_some() {
+        let mut found = vec![root as i32];
+        let mut i = 0;
+        while i < found.len() && found.len() < 100_000 {
+            for kid in children_lists(found[i]).unwrap_or_default() {
+                if !found.contains(&kid) {
+                    found.push(kid);
+                }
+            }
+            i += 1;
+        }
+        found.remove(0);
+        return found;
+    }
     let table = process_table();
     let mut found = vec![root as i32];
     let mut i = 0;
