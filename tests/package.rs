@@ -361,6 +361,20 @@ fn when_grade_itself_fails_results_json_says_so_without_blaming_the_student() {
         output.contains("not a problem with your submission"),
         "{output}"
     );
+
+    // As root without setup.sh's user (and no NETGRADE_RUN_AS), a step before grading fails.
+    let user_exists = Command::new("id")
+        .args(["-u", "netgrade-student"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if is_root() && !user_exists {
+        let r = tree.run_autograder(&python, &[("NETGRADE_RUN_AS", ""), ("NETGRADE_LANG", "en")]);
+        let v = tree.results_json(&r);
+        assert_eq!(v["extra_data"]["grade_exit"], "none", "{v:#}");
+        let output = v["output"].as_str().unwrap();
+        assert!(output.contains("(before grade could run)"), "{output}");
+        r.stderr_has("a step before grading failed");
+    }
 }
 
 /// As root, the submission runs as another user, who can read neither the bundle (staff's

@@ -28,10 +28,12 @@ MESSAGES = {
             "그 밖의 문제라면 조교에게 알려 주세요."
         ),
         "grader": (
-            "채점기 자체에 문제가 생겨 채점하지 못했습니다 (종료 코드 {code}). "
+            "채점기 자체에 문제가 생겨 채점하지 못했습니다 ({what}). "
             "제출물의 잘못이 아니니 조교에게 알려 주세요. "
             "지금은 0점으로 기록되지만, 문제를 고친 뒤 다시 채점합니다."
         ),
+        "exit": "종료 코드 {code}",
+        "before": "grade를 실행하기 전 단계에서 실패",
     },
     "en": {
         "setup": "This submission could not be graded. The grader said:",
@@ -41,10 +43,12 @@ MESSAGES = {
             "Otherwise, please tell the course staff."
         ),
         "grader": (
-            "The grader itself failed (exit code {code}), so this submission was not graded. "
+            "The grader itself failed ({what}), so this submission was not graded. "
             "This is not a problem with your submission: please tell the course staff. "
             "The score of 0 stands until they grade it again."
         ),
+        "exit": "exit code {code}",
+        "before": "before grade could run",
     },
 }
 
@@ -83,7 +87,8 @@ def message(code, said, lang, files):
         lines.append(text["setup_fix"])
         return "\n".join(lines)
     # grade's stderr stays in the log for staff: it may name staff's files.
-    return text["grader"].format(code=code)
+    what = text["before"] if code == "none" else text["exit"].format(code=code)
+    return text["grader"].format(what=what)
 
 
 def main(argv):
