@@ -18,6 +18,7 @@ use crate::submission::Programs;
 use crate::submission::environment::Environment;
 
 mod batch;
+mod package;
 mod reference;
 mod reports;
 mod staff;
@@ -57,7 +58,8 @@ Examples:
   grade list                           list the labs
   grade init-graders my-graders        staff: copy the definitions out, to change them
   grade check-graders my-graders       staff: validate the copy (no student code runs)
-  grade snapshot lab06 --graders my-graders [--check]   staff: snapshots from the reference";
+  grade snapshot lab06 --graders my-graders [--check]   staff: snapshots from the reference
+  grade package gradescope lab01 --out autograder/   staff: a Gradescope autograder bundle";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -103,6 +105,9 @@ enum Command {
     InitGraders(staff::InitArgs),
     /// Staff: validate a --graders DIR (definitions, snapshots) without any student code.
     CheckGraders(staff::CheckArgs),
+    /// Staff: write what a platform needs to grade LAB: `gradescope`, an autograder bundle
+    /// (setup.sh, run_autograder) to zip and upload.
+    Package(package::PackageArgs),
 }
 
 #[derive(Debug, Args)]
@@ -257,6 +262,7 @@ pub fn main() -> i32 {
             Some(Command::Snapshot(args)) => staff::snapshot(args).await,
             Some(Command::InitGraders(args)) => staff::init_graders(args),
             Some(Command::CheckGraders(args)) => staff::check_graders(args).await,
+            Some(Command::Package(args)) => package::main(args).await,
             None => grade(cli.grade, hermetic, network).await,
         }
     });

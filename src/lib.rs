@@ -24,7 +24,7 @@
 //!
 //! | module | concept |
 //! |---|---|
-//! | [`cli`] | argument parsing, exit codes, wiring the stages together; `cli/student.rs` wires the student's loop (no lab, `--watch`); `cli/reports.rs`: `--format`, `--report FORMAT=PATH`, `--output`, GitHub's files from the environment; `cli/staff.rs`: staff's `snapshot`, `init-graders`, `check-graders` (no student code) |
+//! | [`cli`] | argument parsing, exit codes, wiring the stages together; `cli/student.rs` wires the student's loop (no lab, `--watch`); `cli/reports.rs`: `--format`, `--report FORMAT=PATH`, `--output`, GitHub's files from the environment; `cli/staff.rs`: staff's `snapshot`, `init-graders`, `check-graders` (no student code); `cli/package.rs`: `grade package KIND LAB`, what a platform needs to grade a lab (`gradescope`: an autograder bundle), from the templates in `templates/KIND/` built into the binary |
 //! | [`lab`] | the lab registry: ids, aliases, the programs of a lab by role (server, client) and their files |
 //! | [`graders`] | where a lab's definition and snapshots are read from |
 //! | [`definition`] | `lab.toml`: parse, then validate into a richer type |

@@ -11,7 +11,7 @@ use base64::Engine as _;
 
 use crate::util::*;
 
-mod spec;
+pub mod spec;
 use spec::*;
 
 const LAB01: [&str; 9] = [

@@ -19,6 +19,8 @@ mod lab04;
 mod lab05;
 mod lab06;
 mod literal;
+#[cfg(unix)]
+mod package;
 mod release;
 mod seed_programs;
 mod staff;

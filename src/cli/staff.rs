@@ -361,7 +361,7 @@ fn lab_folders(dir: &Path, out: &mut impl Write) -> std::io::Result<Vec<LabId>> 
 
 /// A lab's definition and snapshots in a staff directory: a one-line summary, or every
 /// problem found.
-async fn check_lab(source: &GraderSource, lab: LabId) -> Result<String, Vec<String>> {
+pub(super) async fn check_lab(source: &GraderSource, lab: LabId) -> Result<String, Vec<String>> {
     let key = lab.info().key;
     let def = LabDef::load(source, lab).map_err(|e| {
         vec![match e {
