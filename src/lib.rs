@@ -130,6 +130,7 @@ pub mod i18n;
 pub mod interrupt;
 pub mod lab;
 pub mod labs;
+pub mod merge;
 pub mod net;
 pub mod overview;
 pub mod reference;

@@ -3,6 +3,7 @@
 mod util;
 
 mod batch;
+mod batch_merge;
 mod class_report;
 mod cli;
 #[cfg(unix)]

@@ -144,7 +144,7 @@ pub(super) fn main(args: &BatchArgs) -> i32 {
     graded.sort_by(|a, b| a.name.cmp(&b.name));
     let ms = started.elapsed().as_millis() as u64;
     let entries: Vec<Entry> = graded.iter().map(|g| Entry::of(lab.key, g)).collect();
-    if let Err(e) = write_results(&out, lab, ms, &entries, lang) {
+    if let Err(e) = write_results(&out, lab, args.shard, ms, &entries, lang) {
         eprintln!(
             "grade: failed to write the results in {}: {e}",
             out.display()
@@ -204,6 +204,7 @@ fn forwarded(args: &BatchArgs, lang: Lang) -> Vec<OsString> {
 pub(super) fn write_results(
     out: &Path,
     lab: &LabInfo,
+    shard: Option<(u32, u32)>,
     ms: u64,
     entries: &[Entry],
     lang: Lang,
@@ -214,7 +215,7 @@ pub(super) fn write_results(
             summary::student_file(lab.key, e),
         )?;
     }
-    let json = summary::summary_json(lab.key, ms, entries);
+    let json = summary::summary_json(lab.key, shard, ms, entries);
     std::fs::write(
         out.join("summary.json"),
         serde_json::to_vec_pretty(&json).map_err(std::io::Error::other)?,

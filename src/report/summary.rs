@@ -57,15 +57,25 @@ impl Entry {
     }
 }
 
-/// `summary.json`, schema 1, entries in the order given (the batch's: by name).
-pub fn summary_json(lab: &str, duration_ms: u64, entries: &[Entry]) -> Value {
+/// `summary.json`, schema 1, entries in the order given (the batch's: by name). `shard` is
+/// the batch's `--shard K/N`, written so that a merge can tell when a shard is missing.
+pub fn summary_json(
+    lab: &str,
+    shard: Option<(u32, u32)>,
+    duration_ms: u64,
+    entries: &[Entry],
+) -> Value {
     let submissions: Vec<Value> = entries.iter().map(entry).collect();
-    json!({
+    let mut v = json!({
         "schema": 1,
         "lab": lab,
         "duration_ms": duration_ms,
         "submissions": submissions,
-    })
+    });
+    if let Some((k, n)) = shard {
+        v["shard"] = json!(format!("{k}/{n}"));
+    }
+    v
 }
 
 /// One student's entry of `summary.json`.
@@ -277,7 +287,7 @@ mod tests {
     #[test]
     fn every_entry_reads_back_as_it_was_written() {
         let class = class();
-        let json = summary_json("lab01", 999, &class);
+        let json = summary_json("lab01", None, 999, &class);
         let back: Vec<Entry> = json["submissions"]
             .as_array()
             .unwrap()
@@ -292,7 +302,7 @@ mod tests {
             .collect();
         assert_eq!(back, class);
         // And so the files written from it are the same.
-        assert_eq!(summary_json("lab01", 999, &back), json);
+        assert_eq!(summary_json("lab01", None, 999, &back), json);
     }
 
     #[test]
