@@ -25,3 +25,4 @@ mod seed_programs;
 mod staff;
 mod starters;
 mod student_loop;
+mod templates;
