@@ -11,6 +11,7 @@
 //! folders with different results. The same student with the same result in two folders (a
 //! shard given twice) is kept once.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -168,12 +169,14 @@ pub fn merge(shards: Vec<Shard>) -> Result<Class, MergeError> {
     check_splits(&shards)?;
     let lab = first.lab.clone();
     let duration_ms = shards.iter().map(|s| s.duration_ms).max().unwrap_or(0);
-    // Each student with the folder it came from.
-    let mut all: Vec<(Entry, &Path)> = Vec::new();
+    // Each student with the folder it came from, by name (a class may have thousands).
+    let mut all: BTreeMap<&str, (&Entry, &Path)> = BTreeMap::new();
     for s in &shards {
         for e in &s.entries {
-            match all.iter().find(|(seen, _)| seen.name == e.name) {
-                None => all.push((e.clone(), &s.dir)),
+            match all.get(e.name.as_str()) {
+                None => {
+                    all.insert(&e.name, (e, &s.dir));
+                }
                 Some((seen, _)) if same_result(seen, e) => {}
                 Some((_, dir)) => {
                     return Err(MergeError::Conflict {
@@ -185,8 +188,8 @@ pub fn merge(shards: Vec<Shard>) -> Result<Class, MergeError> {
             }
         }
     }
-    let mut entries: Vec<Entry> = all.into_iter().map(|(e, _)| e).collect();
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    // In name order, as a batch writes them.
+    let entries: Vec<Entry> = all.into_values().map(|(e, _)| e.clone()).collect();
     Ok(Class {
         lab,
         duration_ms,
