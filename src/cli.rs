@@ -18,6 +18,7 @@ use crate::submission::Programs;
 use crate::submission::environment::Environment;
 
 mod batch;
+mod merge;
 mod package;
 mod reference;
 mod reports;
@@ -59,6 +60,9 @@ Examples:
   grade init-graders my-graders        staff: copy the definitions out, to change them
   grade check-graders my-graders       staff: validate the copy (no student code runs)
   grade snapshot lab06 --graders my-graders [--check]   staff: snapshots from the reference
+  grade batch lab01 class/ --out results     staff: grade every folder of class/
+  grade batch lab01 class/ --shard 2/4 --out out2      staff: one job of a CI matrix
+  grade batch-merge out1 out2 out3 out4 --out results  staff: one class from the shards
   grade package gradescope lab01 --out autograder/   staff: a Gradescope autograder bundle";
 
 #[derive(Debug, Parser)]
@@ -84,6 +88,10 @@ enum Command {
     /// Grade a class: every sub-folder of DIR is a submission, graded N at a time, with
     /// OUT/<name>.json, summary.json, summary.csv and index.html written at the end.
     Batch(Box<batch::BatchArgs>),
+    /// Merge the OUT folders of `grade batch --shard K/N` (one per CI job) into one class:
+    /// the same files as one batch of the whole class. Exit 3 when the grader failed on any
+    /// submission, 2 when the folders do not belong together.
+    BatchMerge(merge::MergeArgs),
     /// Run a lab's reference implementation.
     Reference {
         /// The lab: lab01, 01, 1 or 01_ip_port_http.
@@ -227,8 +235,10 @@ pub fn main() -> i32 {
     if let Some(code) = student::dispatch(&cli) {
         return code;
     }
-    if let Some(Command::Batch(args)) = &cli.command {
-        return batch::main(args);
+    match &cli.command {
+        Some(Command::Batch(args)) => return batch::main(args),
+        Some(Command::BatchMerge(args)) => return merge::main(args),
+        _ => {}
     }
     // Before any thread exists, so that orphans of the student's program come back to us.
     crate::harness::become_subreaper();
@@ -252,7 +262,9 @@ pub fn main() -> i32 {
     let code = rt.block_on(async {
         match cli.command {
             Some(Command::List) => list(),
-            Some(Command::Batch(_)) => unreachable!("dispatched before the runtime"),
+            Some(Command::Batch(_) | Command::BatchMerge(_)) => {
+                unreachable!("dispatched before the runtime")
+            }
             Some(Command::Reference {
                 lab,
                 port,

@@ -24,7 +24,7 @@
 //!
 //! | module | concept |
 //! |---|---|
-//! | [`cli`] | argument parsing, exit codes, wiring the stages together; `cli/student.rs` wires the student's loop (no lab, `--watch`); `cli/reports.rs`: `--format`, `--report FORMAT=PATH`, `--output`, GitHub's files from the environment; `cli/staff.rs`: staff's `snapshot`, `init-graders`, `check-graders` (no student code); `cli/package.rs`: `grade package KIND LAB`, what a platform needs to grade a lab (`gradescope`: an autograder bundle), from the templates in `templates/KIND/` built into the binary |
+//! | [`cli`] | argument parsing, exit codes, wiring the stages together; `cli/student.rs` wires the student's loop (no lab, `--watch`); `cli/reports.rs`: `--format`, `--report FORMAT=PATH`, `--output`, GitHub's files from the environment; `cli/staff.rs`: staff's `snapshot`, `init-graders`, `check-graders` (no student code); `cli/package.rs`: `grade package KIND LAB`, what a platform needs to grade a lab (`gradescope`: an autograder bundle), from the templates in `templates/KIND/` built into the binary; `cli/merge.rs`: `grade batch-merge` |
 //! | [`lab`] | the lab registry: ids, aliases, the programs of a lab by role (server, client) and their files |
 //! | [`graders`] | where a lab's definition and snapshots are read from |
 //! | [`definition`] | `lab.toml`: parse, then validate into a richer type |
@@ -40,7 +40,8 @@
 //! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |
 //! | [`i18n`] | Korean and English, chosen by `--lang` or the locale |
 //! | [`rng`] | the seeded generator behind every randomized value (`--seed` replays it) |
-//! | [`batch`] | `grade batch LAB DIR`: a class, one child grading per submission, `--jobs` at a time, `--shard K/N`; each child hides its classmates, the results and staff's graders (`cli/batch.rs` wires it and writes `OUT/`; [`report::summary`] writes `summary.json` and `summary.csv`) |
+//! | [`batch`] | `grade batch LAB DIR`: a class, one child grading per submission, `--jobs` at a time, `--shard K/N`; each child hides its classmates, the results and staff's graders (`cli/batch.rs` wires it and writes `OUT/` from [`report::summary::Entry`]s: [`report::summary`] writes `summary.json`, `summary.csv` and each student's file, [`report::class_page`] `index.html`) |
+//! | [`merge`] | `grade batch-merge OUT...`: the folders of a sharded batch read back into entries ([`report::summary::from_summary`]), checked to belong together (one lab, one split, no shard missing, one result per student) and merged; `cli/merge.rs` writes them with the batch's writers |
 //! | [`overview`] | `grade` with no lab: every lab found, each graded by a child `grade labNN --format json`, summarized; rendered by [`report::overview`] |
 //! | [`watch`] | `grade labNN --watch`: a child grading, then another on each change of the lab's files (notify); rendered by [`report::watch`] |
 //! | [`subgrade`] | `grade` re-executing itself for one lab: why, stopping it politely, reading its exit |
@@ -130,6 +131,7 @@ pub mod i18n;
 pub mod interrupt;
 pub mod lab;
 pub mod labs;
+pub mod merge;
 pub mod net;
 pub mod overview;
 pub mod reference;

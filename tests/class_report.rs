@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use netgrade::i18n::Lang;
-use netgrade::report::class_html::{Graded, render_html};
+use netgrade::report::class_html::{Graded, Submitted, render_html};
 use serde_json::{Value, json};
 
 use crate::util::*;
@@ -168,16 +168,30 @@ fn class() -> Vec<Graded> {
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let report = report_of(i, &solution, &failing);
+            let (outcome, duration_ms) = match (i, report_of(i, &solution, &failing)) {
+                // The student's file is missing: their problem, graded 0.
+                (22, _) => (
+                    Submitted::Setup(
+                        "grade: labs/06_http_server/server.py not found: write your program there"
+                            .into(),
+                    ),
+                    90,
+                ),
+                (_, Some(r)) => {
+                    let ms = r["duration_ms"].as_u64().unwrap();
+                    (Submitted::Report(r), ms)
+                }
+                (_, None) => (
+                    Submitted::GraderError(
+                        "the grading did not end within 120 s and was stopped".into(),
+                    ),
+                    120_000,
+                ),
+            };
             Graded {
                 name: name.to_string(),
-                error: report
-                    .is_none()
-                    .then(|| "the grading did not end within 120 s and was stopped".to_string()),
-                duration_ms: report
-                    .as_ref()
-                    .map_or(120_000, |r| r["duration_ms"].as_u64().unwrap()),
-                report,
+                outcome,
+                duration_ms,
             }
         })
         .collect()
@@ -247,6 +261,12 @@ fn class_report_in_a_browser() {
             );
             assert!(dom.stdout.contains(&format!("id=\"s-{i}\"")));
         }
+        // Student 22's file is missing: its own state, not the grader's.
+        assert!(
+            dom.stdout.contains("<tr data-i=\"22\" data-setup=\"\">"),
+            "{tag}: the setup problem has no row of its own"
+        );
+        assert_eq!(dom.stdout.matches("badge st-setup").count(), 2, "{tag}");
         browser::no_console_messages(&dom);
         let shot = page.with_file_name(format!("class_report_{tag}.png"));
         let run = browser::screenshot(&chromium, page, &shot);

@@ -14,12 +14,12 @@ fn workflow() -> Value {
     serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("release.yml: {e}"))
 }
 
-fn str_of(v: &Value) -> &str {
+pub(crate) fn str_of(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v:?}"))
 }
 
 /// Every step of every job, with its job's name.
-fn steps(w: &Value) -> Vec<(String, &Value)> {
+pub(crate) fn steps(w: &Value) -> Vec<(String, &Value)> {
     let mut out = Vec::new();
     for (name, job) in w["jobs"].as_mapping().expect("jobs") {
         for step in job["steps"].as_sequence().expect("steps") {

@@ -3,6 +3,7 @@
 mod util;
 
 mod batch;
+mod batch_merge;
 mod class_report;
 mod cli;
 #[cfg(unix)]
@@ -26,3 +27,4 @@ mod seed_programs;
 mod staff;
 mod starters;
 mod student_loop;
+mod templates;

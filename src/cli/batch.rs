@@ -9,11 +9,12 @@ use std::time::Instant;
 use clap::Args;
 
 use super::{HermeticMode, exit, parse_lab, usage};
-use crate::batch::{self, Graded, Plan, Progress};
+use crate::batch::{self, Plan, Progress};
 use crate::i18n::Lang;
 use crate::interrupt::Interrupt;
+use crate::lab::LabInfo;
 use crate::overview::Outcome;
-use crate::report::summary;
+use crate::report::summary::{self, Entry};
 
 #[derive(Debug, Args)]
 pub(super) struct BatchArgs {
@@ -142,7 +143,8 @@ pub(super) fn main(args: &BatchArgs) -> i32 {
     };
     graded.sort_by(|a, b| a.name.cmp(&b.name));
     let ms = started.elapsed().as_millis() as u64;
-    if let Err(e) = write_results(&out, lab.key, lab.name, ms, &graded, lang) {
+    let entries: Vec<Entry> = graded.iter().map(|g| Entry::of(lab.key, g)).collect();
+    if let Err(e) = write_results(&out, lab, args.shard, ms, &entries, lang) {
         eprintln!(
             "grade: failed to write the results in {}: {e}",
             out.display()
@@ -196,34 +198,33 @@ fn forwarded(args: &BatchArgs, lang: Lang) -> Vec<OsString> {
     f
 }
 
-/// `OUT/<name>.json` per student, `summary.json`, `summary.csv` and `index.html`, all written
-/// after every grading's processes are gone.
-fn write_results(
+/// `OUT/<name>.json` per student, `summary.json`, `summary.csv` and `index.html` (entries in
+/// name order). The batch writes them after every grading's processes are gone;
+/// `grade batch-merge` ([`super::merge`]) writes a merged class with them too.
+pub(super) fn write_results(
     out: &Path,
-    lab: &str,
-    title: &str,
+    lab: &LabInfo,
+    shard: Option<(u32, u32)>,
     ms: u64,
-    graded: &[Graded],
+    entries: &[Entry],
     lang: Lang,
 ) -> std::io::Result<()> {
-    for g in graded {
-        // A student named `summary` or `index` must not overwrite the class's files.
-        let file = match g.name.as_str() {
-            "summary" | "index" => format!("{}.student.json", g.name),
-            n => format!("{n}.json"),
-        };
-        std::fs::write(out.join(file), summary::student_file(lab, g))?;
+    for e in entries {
+        std::fs::write(
+            out.join(summary::student_file_name(&e.name)),
+            summary::student_file(lab.key, e),
+        )?;
     }
-    let json = summary::summary_json(lab, ms, graded);
+    let json = summary::summary_json(lab.key, shard, ms, entries);
     std::fs::write(
         out.join("summary.json"),
         serde_json::to_vec_pretty(&json).map_err(std::io::Error::other)?,
     )?;
     let mut csv = Vec::new();
-    summary::summary_csv(lab, graded, &mut csv)?;
+    summary::summary_csv(entries, &mut csv)?;
     std::fs::write(out.join("summary.csv"), csv)?;
     let mut html = Vec::new();
-    crate::report::class_page::render(lab, title, graded, lang, &mut html)?;
+    crate::report::class_page::render(lab.key, lab.name, entries, lang, &mut html)?;
     std::fs::write(out.join("index.html"), html)
 }
 

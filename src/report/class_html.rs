@@ -42,11 +42,20 @@ const FIELD: (usize, usize) = (200, 40);
 pub struct Graded {
     /// The student's folder name.
     pub name: String,
-    /// Its schema-1 JSON report; None when the grader failed on it.
-    pub report: Option<serde_json::Value>,
-    /// Why the grader failed on it (grader error, crash, timeout), when it did.
-    pub error: Option<String>,
+    pub outcome: Submitted,
     pub duration_ms: u64,
+}
+
+/// What the batch got for a submission.
+#[derive(Clone, Debug)]
+pub enum Submitted {
+    /// Its schema-1 JSON report.
+    Report(serde_json::Value),
+    /// The student's setup problem (their file is missing, their `grade.toml` broken): graded,
+    /// worth nothing. What the grading said.
+    Setup(String),
+    /// Why the grader failed on it (grader error, crash, timeout).
+    GraderError(String),
 }
 
 /// Renders the class report: one self-contained HTML file.
@@ -162,9 +171,20 @@ impl Page<'_> {
             "<section id=\"summary\">\n<h2 class=\"sr\">{}</h2>\n<dl class=\"cards\">\n",
             self.t("요약", "Summary")
         )?;
-        let graded_line = match lang {
-            Lang::Ko => format!("채점 {}명 · 채점 오류 {}명", st.graded, st.grader_errors),
-            Lang::En => format!("{} graded · {} not graded", st.graded, st.grader_errors),
+        // A setup problem is the student's: graded (0 points), and said so.
+        let graded_line = match (lang, st.setup) {
+            (Lang::Ko, 0) => format!("채점 {}명 · 채점 오류 {}명", st.graded, st.grader_errors),
+            (Lang::Ko, n) => format!(
+                "채점 {}명(제출물 문제 {n}명 포함) · 채점 오류 {}명",
+                st.graded, st.grader_errors
+            ),
+            (Lang::En, 0) => format!("{} graded · {} not graded", st.graded, st.grader_errors),
+            (Lang::En, n) => format!(
+                "{} graded ({n} setup problem{}) · {} not graded",
+                st.graded,
+                if n == 1 { "" } else { "s" },
+                st.grader_errors
+            ),
         };
         card(
             s,
@@ -246,6 +266,19 @@ impl Page<'_> {
             };
             writeln!(s, "<p class=\"note\">{text}</p>")?;
         }
+        if st.setup > 0 {
+            let n = st.setup;
+            let text = match self.lang {
+                Lang::Ko => format!(
+                    "파일이 없거나 grade.toml이 잘못되는 등 학생이 고쳐야 할 문제로 실행하지 못한 제출물 {n}개는 0점으로 계산했습니다."
+                ),
+                Lang::En if n == 1 => "The submission that could not be run (the student's setup: a missing file, a broken grade.toml) counts as 0.".into(),
+                Lang::En => format!(
+                    "The {n} submissions that could not be run (the students' setup: a missing file, a broken grade.toml) count as 0."
+                ),
+            };
+            writeln!(s, "<p class=\"note\">{text}</p>")?;
+        }
         if st.with_check_errors > 0 {
             let n = st.with_check_errors;
             let text = match self.lang {
@@ -308,10 +341,12 @@ impl Page<'_> {
             return Ok(());
         }
         s.push_str("<ol class=\"top\">\n");
+        // Out of the students with a report: a setup problem ran no check.
+        let reports = st.graded - st.setup;
         for f in &st.top_failures {
             let failed = match self.lang {
-                Lang::Ko => format!("{}명 중 {}명 실패", st.graded, f.failed),
-                Lang::En => format!("{} of {} failed", f.failed, st.graded),
+                Lang::Ko => format!("{reports}명 중 {}명 실패", f.failed),
+                Lang::En => format!("{} of {reports} failed", f.failed),
             };
             write!(
                 s,

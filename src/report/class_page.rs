@@ -1,48 +1,35 @@
-//! The batch's `index.html`: adapts what the batch saw ([`crate::batch::Graded`]) to the class
-//! report ([`super::class_html`]).
+//! The batch's `index.html`: adapts the batch's entries ([`super::summary::Entry`], what a
+//! merge reads back too) to the class report ([`super::class_html`]).
 
 use std::io::Write;
 
-use super::class_html::{self, render_html};
-use super::summary::grader_error_text;
-use crate::batch::Graded;
+use super::class_html::{self, Submitted, render_html};
+use super::summary::{Entry, Recorded};
 use crate::i18n::Lang;
-use crate::overview::Outcome;
 
-/// Writes `index.html` for `graded`.
+/// Writes `index.html` for `entries`.
 pub fn render(
     lab: &str,
     title: &str,
-    graded: &[Graded],
+    entries: &[Entry],
     lang: Lang,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let entries: Vec<class_html::Graded> = graded
+    let graded: Vec<class_html::Graded> = entries
         .iter()
-        .map(|g| {
-            let (report, error) = match &g.outcome {
-                Outcome::Graded(_) => (serde_json::from_slice(&g.report).ok(), None),
-                // No report: the student's setup (their file is missing, a broken grade.toml)
-                // or the grader's failure; the page shows either without a score.
-                Outcome::Setup { stderr } => (
-                    None,
-                    Some(format!(
-                        "{}: {}",
-                        lang.pick("제출물 설정 문제", "setup problem in the submission"),
-                        stderr.trim()
-                    )),
-                ),
-                Outcome::GraderError { why, stderr } => {
-                    (None, Some(grader_error_text(lab, why, stderr)))
-                }
-            };
-            class_html::Graded {
-                name: g.name.clone(),
-                report,
-                error,
-                duration_ms: g.duration.as_millis() as u64,
-            }
+        .map(|e| class_html::Graded {
+            name: e.name.clone(),
+            outcome: match &e.result {
+                // A report that is not JSON is shown as the grader's failure, never a 0.
+                Recorded::Graded { report, .. } => match serde_json::from_slice(report) {
+                    Ok(v) => Submitted::Report(v),
+                    Err(err) => Submitted::GraderError(format!("unreadable report: {err}")),
+                },
+                Recorded::Setup(m) => Submitted::Setup(m.clone()),
+                Recorded::GraderError(m) => Submitted::GraderError(m.clone()),
+            },
+            duration_ms: e.duration_ms,
         })
         .collect();
-    render_html(lab, title, &entries, lang, out)
+    render_html(lab, title, &graded, lang, out)
 }

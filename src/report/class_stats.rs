@@ -9,7 +9,7 @@
 use serde::Deserialize;
 
 use super::Status;
-use super::class_html::Graded;
+use super::class_html::{Graded, Submitted};
 
 /// Failed checks listed under "most often failed".
 pub const TOP_CHECKS: usize = 5;
@@ -149,6 +149,8 @@ fn status_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Status, D::Error>
 #[derive(Clone, Debug)]
 pub enum Outcome {
     Graded(Box<ReportIn>),
+    /// The student's setup problem (no report): graded, 0 points. What the grading said.
+    Setup(String),
     /// The grader failed on it (or its report could not be read): why.
     GraderError(String),
 }
@@ -164,6 +166,16 @@ impl Student {
     pub fn report(&self) -> Option<&ReportIn> {
         match &self.outcome {
             Outcome::Graded(r) => Some(r),
+            Outcome::Setup(_) | Outcome::GraderError(_) => None,
+        }
+    }
+
+    /// The share of the points earned: a setup problem earns none; `None` when the grader
+    /// failed (that says nothing about the student).
+    pub fn fraction(&self) -> Option<f64> {
+        match &self.outcome {
+            Outcome::Graded(r) => Some(r.fraction()),
+            Outcome::Setup(_) => Some(0.0),
             Outcome::GraderError(_) => None,
         }
     }
@@ -231,13 +243,16 @@ pub struct ClassStats {
     pub checks: Vec<CheckStats>,
     /// Most failed first, at most [`TOP_CHECKS`].
     pub top_failures: Vec<TopFailure>,
+    /// Students with a score: a report, or a setup problem of theirs (0 points).
     pub graded: usize,
+    /// Of the graded, those with a setup problem (no report, so no check counted).
+    pub setup: usize,
     pub grader_errors: usize,
     /// Graded and `passed` (no check failed or errored).
     pub all_passed: usize,
     /// Graded students with at least one check in error: their score may be low.
     pub with_check_errors: usize,
-    /// Of the graded: mean and median share of the points (0..=1).
+    /// Of the graded (setup problems as 0): mean and median share of the points (0..=1).
     pub mean: Option<f64>,
     pub median: Option<f64>,
     /// The maximum every graded report had, when they agree.
@@ -259,7 +274,7 @@ impl ClassStats {
         let (unit, bins) = histogram(&students, uniform_max);
         let checks = check_stats(&reports);
         let top_failures = top_failures(&reports, &checks);
-        let mut fractions: Vec<f64> = reports.iter().map(|(_, r)| r.fraction()).collect();
+        let mut fractions: Vec<f64> = students.iter().filter_map(Student::fraction).collect();
         fractions.sort_by(f64::total_cmp);
         let mean =
             (!fractions.is_empty()).then(|| fractions.iter().sum::<f64>() / fractions.len() as f64);
@@ -268,9 +283,14 @@ impl ClassStats {
             n if n % 2 == 1 => Some(fractions[n / 2]),
             n => Some((fractions[n / 2 - 1] + fractions[n / 2]) / 2.0),
         };
+        let setup = students
+            .iter()
+            .filter(|s| matches!(s.outcome, Outcome::Setup(_)))
+            .count();
         ClassStats {
-            graded: reports.len(),
-            grader_errors: students.len() - reports.len(),
+            graded: reports.len() + setup,
+            setup,
+            grader_errors: students.len() - reports.len() - setup,
             all_passed: reports.iter().filter(|(_, r)| r.passed).count(),
             with_check_errors: reports.iter().filter(|(_, r)| r.counts().error > 0).count(),
             mean,
@@ -286,13 +306,13 @@ impl ClassStats {
 }
 
 fn read(g: &Graded) -> Student {
-    let outcome = match (&g.report, &g.error) {
-        (Some(v), _) => match ReportIn::deserialize(v) {
+    let outcome = match &g.outcome {
+        Submitted::Report(v) => match ReportIn::deserialize(v) {
             Ok(r) => Outcome::Graded(Box::new(r)),
             Err(e) => Outcome::GraderError(format!("unreadable report: {e}")),
         },
-        (None, Some(why)) => Outcome::GraderError(why.clone()),
-        (None, None) => Outcome::GraderError(String::new()),
+        Submitted::Setup(why) => Outcome::Setup(why.clone()),
+        Submitted::GraderError(why) => Outcome::GraderError(why.clone()),
     };
     Student {
         name: g.name.clone(),
@@ -325,11 +345,14 @@ fn histogram(students: &[Student], uniform_max: Option<f64>) -> (BinUnit, Vec<Bi
             .collect(),
     };
     for (i, s) in students.iter().enumerate() {
-        let Some(r) = s.report() else { continue };
+        let Some(fraction) = s.fraction() else {
+            continue;
+        };
+        let score = s.report().map_or(0.0, |r| r.score);
         let bin = match unit {
             // A half point goes with the whole point below it.
-            BinUnit::Points(m) => (r.score.max(0.0) + 1e-9).floor().min(m as f64) as usize,
-            BinUnit::Percent => ((r.fraction() * 10.0 + 1e-9).floor() as usize).min(10),
+            BinUnit::Points(m) => (score.max(0.0) + 1e-9).floor().min(m as f64) as usize,
+            BinUnit::Percent => ((fraction * 10.0 + 1e-9).floor() as usize).min(10),
         };
         bins[bin].students.push(i);
     }

@@ -59,20 +59,28 @@ impl Page<'_> {
 
     fn row(&self, s: &mut String, i: usize, student: &Student) -> fmt::Result {
         let name = esc(&short(&student.name, NAME_CHARS));
-        let err = matches!(student.outcome, Outcome::GraderError(_));
+        // A grader error sorts to the bottom (page.js); a setup problem is a 0 among the rest.
+        let state = match student.outcome {
+            Outcome::GraderError(_) => " data-err",
+            Outcome::Setup(_) => " data-setup",
+            Outcome::Graded(_) => "",
+        };
         write!(
             s,
-            "<tr data-i=\"{i}\"{}><th scope=\"row\" class=\"name\" data-v=\"{name}\"><a href=\"#s-{i}\">{name}</a></th>",
-            if err { " data-err" } else { "" }
+            "<tr data-i=\"{i}\"{state}><th scope=\"row\" class=\"name\" data-v=\"{name}\"><a href=\"#s-{i}\">{name}</a></th>",
         )?;
         match &student.outcome {
-            Outcome::GraderError(why) => {
+            Outcome::GraderError(why) | Outcome::Setup(why) => {
                 let first = why.lines().next().unwrap_or_default();
-                write!(
-                    s,
-                    "<td class=\"num\" data-v=\"-1\">—</td><td data-v=\"-1\">{}</td>",
-                    self.verdict(None)
-                )?;
+                let score = match student.outcome {
+                    Outcome::Setup(_) => format!(
+                        "<td class=\"num score\" data-v=\"0\">{}{}</td>",
+                        self.zero(),
+                        mini_bar(0.0)
+                    ),
+                    _ => "<td class=\"num\" data-v=\"-1\">—</td>".to_string(),
+                };
+                write!(s, "{score}<td data-v=\"-1\">{}</td>", self.verdict(student))?;
                 for _ in 0..5 {
                     s.push_str("<td class=\"num zero\" data-v=\"-1\">—</td>");
                 }
@@ -82,11 +90,10 @@ impl Page<'_> {
                 let f = r.fraction();
                 write!(
                     s,
-                    "<td class=\"num score\" data-v=\"{f:.4}\">{}/{}<svg class=\"mini\" viewBox=\"0 0 100 8\" width=\"56\" height=\"8\" aria-hidden=\"true\"><rect class=\"track\" width=\"100\" height=\"8\" rx=\"2\"/><rect class=\"fill{}\" width=\"{:.0}\" height=\"8\" rx=\"2\"/></svg></td>",
+                    "<td class=\"num score\" data-v=\"{f:.4}\">{}/{}{}</td>",
                     points(r.score),
                     points(r.max_score),
-                    if f >= 1.0 { " full" } else { "" },
-                    f * 100.0
+                    mini_bar(f)
                 )?;
                 let rank = if r.counts().failed > 0 {
                     0
@@ -95,7 +102,7 @@ impl Page<'_> {
                 } else {
                     2
                 };
-                write!(s, "<td data-v=\"{rank}\">{}</td>", self.verdict(Some(r)))?;
+                write!(s, "<td data-v=\"{rank}\">{}</td>", self.verdict(student))?;
                 let c = r.counts();
                 for st in [
                     Status::Passed,
@@ -137,15 +144,24 @@ impl Page<'_> {
         )
     }
 
-    /// The badge of a whole submission: `None` when the grader could not grade it.
-    fn verdict(&self, r: Option<&ReportIn>) -> String {
-        let (class, word) = match r {
-            None => ("st-grader", self.t("채점 오류", "grader error")),
-            Some(r) if r.counts().failed > 0 => ("st-failed", self.t("실패", "failed")),
-            Some(r) if r.counts().error > 0 => {
+    /// A setup problem's score: 0 out of the class's maximum when the reports agree on one.
+    fn zero(&self) -> String {
+        match self.stats.uniform_max {
+            Some(max) => format!("0/{}", points(max)),
+            None => "0".to_string(),
+        }
+    }
+
+    /// The badge of a whole submission.
+    fn verdict(&self, student: &Student) -> String {
+        let (class, word) = match &student.outcome {
+            Outcome::GraderError(_) => ("st-grader", self.t("채점 오류", "grader error")),
+            Outcome::Setup(_) => ("st-setup", self.t("제출물 문제", "setup problem")),
+            Outcome::Graded(r) if r.counts().failed > 0 => ("st-failed", self.t("실패", "failed")),
+            Outcome::Graded(r) if r.counts().error > 0 => {
                 ("st-error", self.t("일부 채점 오류", "check error"))
             }
-            Some(_) => ("st-passed", self.t("통과", "passed")),
+            Outcome::Graded(_) => ("st-passed", self.t("통과", "passed")),
         };
         format!("<span class=\"badge {class}\">{word}</span>")
     }
@@ -166,32 +182,47 @@ impl Page<'_> {
     }
 
     fn student(&self, s: &mut String, i: usize, student: &Student) -> fmt::Result {
-        let lang = self.lang;
-        let report = student.report();
         write!(
             s,
             "<details class=\"student\" id=\"s-{i}\">\n<summary><span class=\"who\">{}</span>{}",
             esc(&short(&student.name, NAME_CHARS)),
-            self.verdict(report)
+            self.verdict(student)
         )?;
-        let Some(r) = report else {
-            let why = match &student.outcome {
-                Outcome::GraderError(why) => why.as_str(),
-                Outcome::Graded(_) => "",
-            };
-            write!(
-                s,
-                "</summary>\n<div class=\"body\">\n<p class=\"fault\">{}</p>\n",
-                self.t(
-                    "채점기가 이 제출물을 채점하지 못했습니다. 학생의 잘못이 아니므로 점수를 매기지 않았습니다.",
-                    "The grader could not grade this submission. This is not the student's fault, so no score was given."
-                )
-            )?;
-            if !why.trim().is_empty() {
-                writeln!(s, "<pre>{}</pre>", text(why, (FIELD.0, MESSAGE.1 * 2)))?;
-            }
-            return s.write_str("</div>\n</details>\n");
+        // No report: say whose problem it is, then what the grading said.
+        let (why, head) = match &student.outcome {
+            Outcome::Graded(r) => return self.report(s, r),
+            Outcome::GraderError(why) => (
+                why,
+                format!(
+                    "</summary>\n<div class=\"body\">\n<p class=\"fault\">{}</p>\n",
+                    self.t(
+                        "채점기가 이 제출물을 채점하지 못했습니다. 학생의 잘못이 아니므로 점수를 매기지 않았습니다.",
+                        "The grader could not grade this submission. This is not the student's fault, so no score was given."
+                    )
+                ),
+            ),
+            Outcome::Setup(why) => (
+                why,
+                format!(
+                    "<span>{}</span></summary>\n<div class=\"body\">\n<p class=\"setup\">{}</p>\n",
+                    self.zero(),
+                    self.t(
+                        "제출물을 실행할 수 없었습니다(파일 누락, 잘못된 grade.toml 등). 학생이 고쳐야 할 문제이므로 0점으로 채점했습니다.",
+                        "The submission could not be run (a missing file, a broken grade.toml). The student can fix this, so it was graded 0."
+                    )
+                ),
+            ),
         };
+        s.push_str(&head);
+        if !why.trim().is_empty() {
+            writeln!(s, "<pre>{}</pre>", text(why, (FIELD.0, MESSAGE.1 * 2)))?;
+        }
+        s.write_str("</div>\n</details>\n")
+    }
+
+    /// The rest of a graded student's details: the counts, then each check that did not pass.
+    fn report(&self, s: &mut String, r: &ReportIn) -> fmt::Result {
+        let lang = self.lang;
         let c = r.counts();
         let counts: Vec<String> = STATUSES
             .iter()
@@ -367,4 +398,13 @@ impl Page<'_> {
         }
         s.write_str("</div>\n")
     }
+}
+
+/// The small bar beside a score: the share of the points, 0..=1.
+fn mini_bar(f: f64) -> String {
+    format!(
+        "<svg class=\"mini\" viewBox=\"0 0 100 8\" width=\"56\" height=\"8\" aria-hidden=\"true\"><rect class=\"track\" width=\"100\" height=\"8\" rx=\"2\"/><rect class=\"fill{}\" width=\"{:.0}\" height=\"8\" rx=\"2\"/></svg>",
+        if f >= 1.0 { " full" } else { "" },
+        f * 100.0
+    )
 }

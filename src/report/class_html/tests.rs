@@ -17,8 +17,8 @@ fn check(id: &str, status: &str, score: f64) -> serde_json::Value {
            "max_score": 1.0, "duration_ms": 3})
 }
 
-/// Four students: one passes, one fails with every field, one has a check in error, and one
-/// the grader could not grade.
+/// Five students: one passes, one fails with every field, one has a check in error, one
+/// the grader could not grade, and one whose file is missing (a setup problem).
 fn small_class() -> Vec<Graded> {
     let mut failed = check("body", "failed", 0.0);
     failed["message"] = json!("the body differs on port 24383");
@@ -43,7 +43,7 @@ fn small_class() -> Vec<Graded> {
     vec![
         Graded {
             name: "kim".into(),
-            report: Some(report(
+            outcome: Submitted::Report(report(
                 3.0,
                 json!([
                     check("starts", "passed", 1.0),
@@ -51,18 +51,16 @@ fn small_class() -> Vec<Graded> {
                     check("length", "passed", 1.0)
                 ]),
             )),
-            error: None,
             duration_ms: 230,
         },
         Graded {
             name: "이서연".into(),
-            report: Some(sample),
-            error: None,
+            outcome: Submitted::Report(sample),
             duration_ms: 3199,
         },
         Graded {
             name: "park".into(),
-            report: Some(report(
+            outcome: Submitted::Report(report(
                 2.0,
                 json!([
                     check("starts", "passed", 1.0),
@@ -71,14 +69,21 @@ fn small_class() -> Vec<Graded> {
                     warning
                 ]),
             )),
-            error: None,
             duration_ms: 400,
         },
         Graded {
             name: "lee".into(),
-            report: None,
-            error: Some("the grading did not end within 120 s and was stopped".into()),
+            outcome: Submitted::GraderError(
+                "the grading did not end within 120 s and was stopped".into(),
+            ),
             duration_ms: 120_000,
+        },
+        Graded {
+            name: "choi".into(),
+            outcome: Submitted::Setup(
+                "grade: labs/06_http_server/server.py not found: write your program there".into(),
+            ),
+            duration_ms: 80,
         },
     ]
 }
@@ -119,15 +124,47 @@ fn the_same_input_gives_the_same_page() {
 #[test]
 fn every_student_has_a_row_and_details() {
     let html = render(&small_class(), Lang::En);
-    for (i, name) in ["kim", "이서연", "park", "lee"].iter().enumerate() {
+    for (i, name) in ["kim", "이서연", "park", "lee", "choi"].iter().enumerate() {
         assert!(
             html.contains(&format!("<a href=\"#s-{i}\">{name}</a>")),
             "{name}"
         );
         assert!(html.contains(&format!("<details class=\"student\" id=\"s-{i}\">")));
     }
-    assert_eq!(html.matches("<tr data-i=").count(), 4);
+    assert_eq!(html.matches("<tr data-i=").count(), 5);
     assert_eq!(html.matches(" data-err>").count(), 1);
+    assert_eq!(html.matches(" data-setup>").count(), 1);
+}
+
+/// A setup problem is the student's: its own badge (not the grader's), scored 0, and counted
+/// among the graded.
+#[test]
+fn a_setup_problem_has_its_own_state() {
+    for (lang, badge, graded) in [
+        (
+            Lang::En,
+            "setup problem",
+            "4 graded (1 setup problem) · 1 not graded",
+        ),
+        (
+            Lang::Ko,
+            "제출물 문제",
+            "채점 4명(제출물 문제 1명 포함) · 채점 오류 1명",
+        ),
+    ] {
+        let html = render(&small_class(), lang);
+        assert!(
+            html.contains(&format!("<span class=\"badge st-setup\">{badge}</span>")),
+            "{lang:?}"
+        );
+        assert_eq!(
+            html.matches("badge st-grader").count(),
+            2,
+            "row and details"
+        );
+        assert!(html.contains(graded), "{lang:?}");
+        assert!(html.contains("server.py not found"));
+    }
 }
 
 #[test]
@@ -157,14 +194,12 @@ fn hostile_names_and_messages_are_escaped_and_clipped() {
     let graded = vec![
         Graded {
             name: hostile.into(),
-            report: Some(report(0.0, json!([failed]))),
-            error: None,
+            outcome: Submitted::Report(report(0.0, json!([failed]))),
             duration_ms: 1,
         },
         Graded {
             name: format!("{}{}", "x".repeat(500), hostile),
-            report: None,
-            error: Some(format!("{hostile}\n{}", "E".repeat(100_000))),
+            outcome: Submitted::GraderError(format!("{hostile}\n{}", "E".repeat(100_000))),
             duration_ms: 1,
         },
     ];

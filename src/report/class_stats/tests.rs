@@ -12,12 +12,11 @@ fn graded(name: &str, score: f64, max: f64, checks: Vec<serde_json::Value>) -> G
         .any(|c| c["status"] == "failed" || c["status"] == "error");
     Graded {
         name: name.into(),
-        report: Some(
+        outcome: Submitted::Report(
             json!({"schema": 1, "lab": "lab06", "submission": "/x", "seed": 1,
             "passed": passed, "score": score, "max_score": max, "duration_ms": 5,
             "lang": "en", "checks": checks}),
         ),
-        error: None,
         duration_ms: 5,
     }
 }
@@ -25,8 +24,7 @@ fn graded(name: &str, score: f64, max: f64, checks: Vec<serde_json::Value>) -> G
 fn broken(name: &str) -> Graded {
     Graded {
         name: name.into(),
-        report: None,
-        error: Some("timed out after 120 s".into()),
+        outcome: Submitted::GraderError("timed out after 120 s".into()),
         duration_ms: 120_000,
     }
 }
@@ -94,6 +92,27 @@ fn grader_errors_are_kept_out_of_the_histogram() {
     assert_eq!(s.uniform_max, Some(4.0));
     assert!((s.mean.unwrap() - 6.5 / 16.0).abs() < 1e-9);
     assert!((s.median.unwrap() - 1.25 / 4.0).abs() < 1e-9);
+}
+
+/// A setup problem (the student's file is missing) is the student's: graded, 0 points, in the
+/// histogram and the mean; but no check ran, so the pass rates leave it out.
+#[test]
+fn a_setup_problem_is_graded_as_zero() {
+    let mut c = class();
+    c.push(Graded {
+        name: "f".into(),
+        outcome: Submitted::Setup("server.py not found".into()),
+        duration_ms: 40,
+    });
+    let s = ClassStats::new(&c);
+    assert_eq!((s.graded, s.setup, s.grader_errors), (5, 1, 1));
+    assert_eq!(s.bins[0].students, [3, 5]);
+    assert!((s.mean.unwrap() - 6.5 / 20.0).abs() < 1e-9);
+    assert_eq!(s.median, Some(0.25));
+    assert_eq!(s.checks[0].counts.total(), 4);
+    assert_eq!(s.uniform_max, Some(4.0));
+    assert!(s.students[5].report().is_none());
+    assert_eq!(s.students[5].fraction(), Some(0.0));
 }
 
 #[test]
@@ -173,8 +192,7 @@ fn a_check_missing_from_the_first_report_keeps_its_place() {
 fn an_unreadable_report_is_a_grader_error() {
     let g = Graded {
         name: "x".into(),
-        report: Some(json!({"schema": 1, "checks": "nope"})),
-        error: None,
+        outcome: Submitted::Report(json!({"schema": 1, "checks": "nope"})),
         duration_ms: 0,
     };
     let s = ClassStats::new(&[g]);
