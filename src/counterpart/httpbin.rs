@@ -41,6 +41,12 @@ pub struct Config {
     pub token: String,
     /// How many `/flaky` requests get 503 before the first 200.
     pub flaky_failures: u32,
+    /// `/flaky` starts failing again after this long without a `/flaky` request (for a
+    /// service a student runs by hand, program after program); `None` while grading.
+    pub flaky_rearm: Option<Duration>,
+    /// Where each request goes once it has ended (answered, or the client left); a full
+    /// channel drops it. `None` while grading (the records are read instead).
+    pub log: Option<tokio::sync::mpsc::Sender<Record>>,
 }
 
 /// How a recorded request ended.
@@ -102,6 +108,7 @@ struct Shared {
     start: Instant,
     records: Mutex<Vec<Record>>,
     flaky: AtomicU32,
+    last_flaky: Mutex<Option<Instant>>,
 }
 
 impl Shared {
@@ -118,10 +125,26 @@ impl Shared {
         })
     }
 
-    fn finish(&self, index: Option<usize>, outcome: Outcome) {
+    fn finish(&self, index: Option<usize>, mut record: Record, outcome: Outcome) {
         if let (Some(i), Ok(mut kept)) = (index, self.records.lock()) {
             kept[i].outcome = outcome;
         }
+        if let Some(log) = &self.config.log {
+            record.outcome = outcome;
+            let _ = log.try_send(record);
+        }
+    }
+
+    /// The number of this `/flaky` request (1, 2, ...), counted again after a quiet spell
+    /// when the config says so.
+    fn flaky_attempt(&self) -> u32 {
+        if let (Some(rearm), Ok(mut last)) = (self.config.flaky_rearm, self.last_flaky.lock()) {
+            if last.is_some_and(|t| t.elapsed() > rearm) {
+                self.flaky.store(0, Ordering::Relaxed);
+            }
+            *last = Some(Instant::now());
+        }
+        self.flaky.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
 
@@ -141,6 +164,7 @@ impl Httpbin {
             start: Instant::now(),
             records: Mutex::new(Vec::new()),
             flaky: AtomicU32::new(0),
+            last_flaky: Mutex::new(None),
         });
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
         Ok(Httpbin { addr, shared, task })
@@ -183,8 +207,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let id = ids.fetch_add(1, Ordering::Relaxed);
         let shared = Arc::clone(&shared);
         conns.spawn(async move {
-            let _ = tokio::time::timeout(LIFETIME, connection(stream, peer.ip(), id, &shared))
-                .await;
+            let _ =
+                tokio::time::timeout(LIFETIME, connection(stream, peer.ip(), id, &shared)).await;
             drop(permit);
         });
     }
@@ -244,8 +268,8 @@ async fn connection(mut stream: TcpStream, peer: IpAddr, conn: u64, shared: &Sha
         let body = buf[body_start..body_start + length].to_vec();
         buf.drain(..body_start + length);
         let (path, query) = split_target(target);
-        let close = value("connection").is_some_and(|v| v.contains("close"))
-            || line.ends_with("HTTP/1.0");
+        let close =
+            value("connection").is_some_and(|v| v.contains("close")) || line.ends_with("HTTP/1.0");
         let record = Record {
             conn,
             method: method.to_string(),
@@ -258,11 +282,14 @@ async fn connection(mut stream: TcpStream, peer: IpAddr, conn: u64, shared: &Sha
             outcome: Outcome::Pending,
         };
         let (status, delay, answer) = route(&record, peer, shared);
-        let (at, index) = (record.at, shared.push(record));
+        let (at, index) = (record.at, shared.push(record.clone()));
         if let Some(d) = delay
             && !stall(&mut stream, &mut buf, d).await
         {
-            shared.finish(index, Outcome::ClientLeft { after: shared.now() - at });
+            let left = Outcome::ClientLeft {
+                after: shared.now() - at,
+            };
+            shared.finish(index, record, left);
             return;
         }
         let body = if answer.is_null() {
@@ -271,10 +298,17 @@ async fn connection(mut stream: TcpStream, peer: IpAddr, conn: u64, shared: &Sha
             format!("{answer:#}\n").into_bytes()
         };
         if reply(&mut stream, status, &body, close).await.is_err() {
-            shared.finish(index, Outcome::ClientLeft { after: shared.now() - at });
+            let left = Outcome::ClientLeft {
+                after: shared.now() - at,
+            };
+            shared.finish(index, record, left);
             return;
         }
-        shared.finish(index, Outcome::Answered { status, after: shared.now() - at });
+        let answered = Outcome::Answered {
+            status,
+            after: shared.now() - at,
+        };
+        shared.finish(index, record, answered);
         if close {
             return;
         }
@@ -298,7 +332,12 @@ async fn stall(stream: &mut TcpStream, buf: &mut Vec<u8>, d: Duration) -> bool {
     }
 }
 
-async fn reply(stream: &mut TcpStream, status: u16, body: &[u8], close: bool) -> std::io::Result<()> {
+async fn reply(
+    stream: &mut TcpStream,
+    status: u16,
+    body: &[u8],
+    close: bool,
+) -> std::io::Result<()> {
     let mut out = format!(
         "HTTP/1.1 {status} {}\r\nServer: netgrade-httpbin\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n",
         reason(status),
@@ -340,21 +379,36 @@ fn route(r: &Record, peer: IpAddr, shared: &Shared) -> (u16, Option<Duration>, V
                 .is_some_and(|t| t.contains("x-www-form-urlencoded"));
             m.insert("data".into(), if form { "" } else { &text }.into());
             m.insert("files".into(), json!({}));
-            m.insert("form".into(), if form { args(&parse_query(&text)) } else { json!({}) });
+            m.insert(
+                "form".into(),
+                if form {
+                    args(&parse_query(&text))
+                } else {
+                    json!({})
+                },
+            );
             let parsed = serde_json::from_slice::<Value>(&r.body).unwrap_or(Value::Null);
             m.insert("json".into(), if form { Value::Null } else { parsed });
             (200, None, Value::Object(m))
         }
         "/get" | "/post" => not_allowed,
         "/flaky" => {
-            let n = shared.flaky.fetch_add(1, Ordering::Relaxed) + 1;
+            let n = shared.flaky_attempt();
             if n <= shared.config.flaky_failures {
-                (503, None, json!({"error": "service unavailable, try again", "attempt": n}))
+                (
+                    503,
+                    None,
+                    json!({"error": "service unavailable, try again", "attempt": n}),
+                )
             } else {
                 (200, None, json!({"ok": true, "attempt": n}))
             }
         }
-        "/" => (200, None, json!({"endpoints": ["/get", "/post", "/status/{code}", "/delay/{n}", "/flaky"]})),
+        "/" => (
+            200,
+            None,
+            json!({"endpoints": ["/get", "/post", "/status/{code}", "/delay/{n}", "/flaky"]}),
+        ),
         p => {
             if let Some(code) = p.strip_prefix("/status/") {
                 return match code.parse::<u16>() {
@@ -391,7 +445,11 @@ fn args(pairs: &[(String, String)]) -> Value {
 }
 
 fn headers(h: &[(String, String)]) -> Value {
-    Value::Object(h.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect())
+    Value::Object(
+        h.iter()
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect(),
+    )
 }
 
 fn reason(status: u16) -> &'static str {
@@ -434,15 +492,13 @@ fn decode(s: &str) -> String {
         let hex = |c: u8| (c as char).to_digit(16);
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             c => out.push(c),
         }
         i += 1;

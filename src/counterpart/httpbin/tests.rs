@@ -8,6 +8,8 @@ async fn service(flaky_failures: u32) -> Httpbin {
     let config = Config {
         token: "tok123".into(),
         flaky_failures,
+        flaky_rearm: None,
+        log: None,
     };
     Httpbin::start(l, config).unwrap()
 }
@@ -29,7 +31,11 @@ fn get(path: &str) -> String {
 async fn get_echoes_the_decoded_query_and_the_token_and_keeps_the_connection() {
     let svc = service(0).await;
     let mut s = TcpStream::connect(svc.addr()).await.unwrap();
-    let r = ask(&mut s, &get("//get/?lab=07&q=%ED%8C%8C%EC%9D%B4%EC%8D%AC+requests")).await;
+    let r = ask(
+        &mut s,
+        &get("//get/?lab=07&q=%ED%8C%8C%EC%9D%B4%EC%8D%AC+requests"),
+    )
+    .await;
     assert_eq!(r.status, 200);
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["args"]["q"], "파이썬 requests");
@@ -47,7 +53,11 @@ async fn get_echoes_the_decoded_query_and_the_token_and_keeps_the_connection() {
         .collect();
     assert_eq!(
         seen,
-        [(1, "GET", "/get"), (1, "POST", "/post"), (2, "GET", "/status/404")]
+        [
+            (1, "GET", "/get"),
+            (1, "POST", "/post"),
+            (2, "GET", "/status/404")
+        ]
     );
     assert_eq!(recs[0].query[1], ("q".into(), "파이썬 requests".into()));
     assert_eq!(recs[1].header("content-type"), Some("application/json"));
@@ -116,7 +126,10 @@ async fn a_short_delay_is_answered_after_it() {
 async fn oversized_requests_are_refused() {
     let svc = service(0).await;
     let mut s = TcpStream::connect(svc.addr()).await.unwrap();
-    let big = format!("POST /post HTTP/1.1\r\nContent-Length: {}\r\n\r\n", BODY_CAP + 1);
+    let big = format!(
+        "POST /post HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+        BODY_CAP + 1
+    );
     assert_eq!(ask(&mut s, &big).await.status, 413);
     let mut s = TcpStream::connect(svc.addr()).await.unwrap();
     let chunked = "POST /post HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -134,8 +147,17 @@ async fn oversized_requests_are_refused() {
 fn queries_and_paths_are_decoded() {
     let (p, q) = split_target("//status//404/?a=1&b=x+y%21&c&=&d=%zz%");
     assert_eq!(p, "/status/404");
-    let want = [("a", "1"), ("b", "x y!"), ("c", ""), ("", ""), ("d", "%zz%")];
-    let want: Vec<(String, String)> = want.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let want = [
+        ("a", "1"),
+        ("b", "x y!"),
+        ("c", ""),
+        ("", ""),
+        ("d", "%zz%"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     assert_eq!(q, want);
 }
 
