@@ -84,6 +84,15 @@ pub(super) async fn run(
             return serve(&banner, reference::lab06::serve_with(listener, body)).await;
         }
         (LabId::Lab07, Some("serve")) => {
+            // `serve --port N`: the option after the word, as a student types it.
+            let port = match &args[1..] {
+                [flag, n] if flag == "--port" => match n.parse() {
+                    Ok(p) => p,
+                    Err(_) => return usage(format!("--port {n}: not a port number")),
+                },
+                [] => port,
+                _ => return usage("grade reference lab07 serve [--port N] | BASE_URL"),
+            };
             let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
                 Ok(l) => l,
                 Err(e) => return usage(format!("failed to listen on 127.0.0.1:{port}: {e}")),

@@ -134,14 +134,14 @@ async fn steps(base: &str, out: &mut dyn Write) -> Result<(), String> {
 }
 
 /// Serves the grader's httpbin-compatible service on `listener` until the task is dropped,
-/// writing one line per request to `log` once it has ended. `/flaky` fails again after 10 s
+/// writing one line per request to `log` once it has ended. `/flaky` fails again after 5 s
 /// without a `/flaky` request, so a student can run their program again and again.
 pub async fn serve(listener: TcpListener, mut log: impl Write) -> std::io::Result<()> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     let config = Config {
         token: Rng::new(Rng::fresh_seed()).token(12),
         flaky_failures: FLAKY_FAILURES,
-        flaky_rearm: Some(Duration::from_secs(10)),
+        flaky_rearm: Some(Duration::from_secs(5)),
         log: Some(tx),
     };
     let _service = Httpbin::start(listener, config)?;
