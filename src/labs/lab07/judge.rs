@@ -224,17 +224,15 @@ pub fn session(recs: &[Record], lang: Lang) -> Verdict {
             )
         })
         .collect();
-    Failure::new(format!(
-        "{} {} {} {}",
-        recs.len(),
-        t(lang, "개의 요청이", "requests came on"),
-        conns.len(),
-        t(
-            lang,
-            "개의 TCP 연결로 왔습니다. 요청마다 연결을 새로 맺었습니다",
-            "TCP connections: each request opened a new one"
-        ),
-    ))
+    let (n, m) = (recs.len(), conns.len());
+    Failure::new(match lang {
+        Lang::Ko => {
+            format!("요청 {n}개가 TCP 연결 {m}개로 왔습니다. 요청마다 연결을 새로 맺었습니다")
+        }
+        Lang::En => {
+            format!("{n} requests came on {m} TCP connections: each request opened a new one")
+        }
+    })
     .expected(t(
         lang,
         "모든 요청이 연결 하나로 (time-out이 난 요청 뒤에만 새 연결)",
