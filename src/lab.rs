@@ -11,6 +11,7 @@ pub enum LabId {
     Lab04,
     Lab05,
     Lab06,
+    Lab07,
 }
 
 /// Which side of a conversation a student's program plays; the grader plays the other.
@@ -141,6 +142,18 @@ const LABS: &[LabInfo] = &[
         }],
         seed_port: Some(8000),
         exercise: "lab06_http_server",
+    },
+    LabInfo {
+        id: LabId::Lab07,
+        key: "lab07",
+        name: "http_client",
+        dir: "07_http_client",
+        programs: &[Program {
+            role: Role::Client,
+            file: "labs/07_http_client/http_client.py",
+        }],
+        seed_port: None,
+        exercise: "lab07_http_client",
     },
 ];
 

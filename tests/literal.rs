@@ -18,7 +18,8 @@
 //!
 //! lab01's programs bind the seed's fixed port 8000, so they run inside a network namespace
 //! made for the test, with `--hermetic off` so that its shape (a private address, a default
-//! route, none) is what the program sees; lab02 and lab03 run with `--hermetic on`.
+//! route, none) is what the program sees; lab02 and lab03 run with `--hermetic on`. lab07 has
+//! the seed's own client (its base URL from the argument) and the urllib3 `Retry` snippet.
 
 use std::process::Command;
 
@@ -441,4 +442,94 @@ fn lab03_course_original_misses_only_fallback() {
     );
     r.code(1);
     lab03_fallback_lesson(&v);
+}
+
+const LAB07: [&str; 9] = [
+    "runs",
+    "get_params",
+    "post_json",
+    "session",
+    "not_found",
+    "no_retry_4xx",
+    "retries",
+    "backoff",
+    "timeout",
+];
+
+fn lab07(name: &str) -> Option<(Run, serde_json::Value)> {
+    requests_available()
+        .then(|| grade_json("lab07", &format!("tests/fixtures/literal/{name}"), &[]))
+}
+
+/// Seed 003's `HTTPClient` with its own demo (`/get?key=value`, a POST of
+/// `{'name': 'Python', ...}`): one Session, so `session` passes; it does none of the lab's
+/// other steps, and each missing step fails its own check, naming the request never sent.
+#[test]
+fn lab07_seed_client_passes_session_and_misses_the_other_steps() {
+    let Some((r, v)) = lab07("lab07_seed_client") else {
+        return;
+    };
+    assert_eq!(
+        statuses(&v),
+        expect(
+            &LAB07,
+            &[
+                ("get_params", "failed"),
+                ("post_json", "failed"),
+                ("not_found", "failed"),
+                ("no_retry_4xx", "skipped"),
+                ("retries", "failed"),
+                ("backoff", "skipped"),
+                ("timeout", "failed"),
+            ]
+        ),
+        "{r}"
+    );
+    r.code(1);
+    let (message, _) = words(&v, "get_params");
+    assert!(message.contains("other query values"), "{message}");
+    let (_, hint) = words(&v, "post_json");
+    assert!(hint.contains("token"), "{hint}");
+    for id in ["not_found", "retries", "timeout"] {
+        let (message, _) = words(&v, id);
+        assert!(message.contains("never received"), "{id}: {message}");
+    }
+}
+
+/// The retry snippet found everywhere online (`Retry(total=3, backoff_factor=0.5,
+/// status_forcelist=[...])`) retries a read time-out too, then raises `ConnectionError`, not
+/// `Timeout`: the program crashes on `/delay/5`. Its retries and backoff (urllib3's: no wait,
+/// then 1 s) pass; `timeout` names the urllib3 trap and its fix; `session` waits on `runs`.
+#[test]
+fn lab07_urllib3_retry_passes_backoff_and_crashes_on_the_retried_time_out() {
+    let Some((r, v)) = lab07("lab07_urllib3_retry") else {
+        return;
+    };
+    assert_eq!(
+        statuses(&v),
+        expect(
+            &LAB07,
+            &[
+                ("runs", "failed"),
+                ("session", "skipped"),
+                ("timeout", "failed")
+            ]
+        ),
+        "{r}"
+    );
+    r.code(1);
+    let (message, hint) = words(&v, "timeout");
+    assert!(message.contains("connectionerror"), "{message}");
+    assert!(hint.contains("read=false"), "{hint}");
+}
+
+/// The same program after that hint (`Retry(..., read=False)`): urllib3's way passes whole.
+#[test]
+fn lab07_urllib3_with_read_false_passes() {
+    let Some((r, v)) = lab07("lab07_urllib3_read_false") else {
+        return;
+    };
+    assert_eq!(statuses(&v), expect(&LAB07, &[]), "{r}");
+    r.code(0);
+    assert_eq!(v["score"], v["max_score"], "{r}");
 }

@@ -176,7 +176,9 @@ fn init_graders_copies_every_lab_and_keeps_existing_files() {
         .stdout_has("lab03/snapshots/transcript.txt");
     let r = run(grade().arg("check-graders").arg(staff.path()));
     r.code(0);
-    for lab in ["lab01", "lab02", "lab03", "lab04", "lab05", "lab06"] {
+    for lab in [
+        "lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07",
+    ] {
         r.stdout_has(&format!("{lab}  ok: "));
     }
     let toml = staff.path().join("lab02/lab.toml");

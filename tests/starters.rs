@@ -112,3 +112,10 @@ fn lab05_starter_runs_and_has_work_left() {
 fn lab06_starter_runs_and_has_work_left() {
     starter("lab06", "exercises/lab06_http_server/starter", &[], true);
 }
+
+#[test]
+fn lab07_starter_runs_and_has_work_left() {
+    if requests_available() {
+        starter("lab07", "exercises/lab07_http_client/starter", &[], true);
+    }
+}

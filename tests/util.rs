@@ -379,3 +379,16 @@ pub fn grade_unprivileged(args: &[&str], submission: &Path) -> Option<Run> {
         .current_dir("/");
     Some(run(&mut cmd))
 }
+
+/// Whether the test interpreter can `import requests` (lab07); skips (fails in strict mode)
+/// when it cannot.
+pub fn requests_available() -> bool {
+    let probe = Command::new(python().unwrap_or_else(|| "python3".into()))
+        .args(["-c", "import requests"])
+        .output();
+    if probe.is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    skip("requests is not installed for the test interpreter (scripts/test makes a venv)");
+    false
+}

@@ -1,7 +1,8 @@
 //! `grade reference LAB ...`: runs a lab's Rust reference by hand, so a student or a TA can
 //! see what correct behaviour looks like (and tests can grade it through `grade.toml`).
 //! Servers listen on `--port`, then `$PORT`, then the lab's default port, until Ctrl+C;
-//! command-line programs take the lab's arguments. With `--graders DIR`, lab01 and lab06
+//! command-line programs take the lab's arguments (lab07: `BASE_URL` for the client, `serve`
+//! for the grader's httpbin-compatible service). With `--graders DIR`, lab01 and lab06
 //! answer with the texts of that directory's `[reference]`.
 
 use std::future::Future;
@@ -82,6 +83,31 @@ pub(super) async fn run(
             let body = body(reference::lab06::BODY);
             return serve(&banner, reference::lab06::serve_with(listener, body)).await;
         }
+        (LabId::Lab07, Some("serve")) => {
+            // `serve --port N`: the option after the word, as a student types it.
+            let port = match &args[1..] {
+                [flag, n] if flag == "--port" => match n.parse() {
+                    Ok(p) => p,
+                    Err(_) => return usage(format!("--port {n}: not a port number")),
+                },
+                [] => port,
+                _ => return usage("grade reference lab07 serve [--port N] | BASE_URL"),
+            };
+            let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+                Ok(l) => l,
+                Err(e) => return usage(format!("failed to listen on 127.0.0.1:{port}: {e}")),
+            };
+            let banner = format!(
+                "httpbin-compatible service on {}/ (/get, /post, /status/CODE, /delay/N, /flaky); each request is logged below",
+                reference::lab07::base_url(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+            );
+            return serve(
+                &banner,
+                reference::lab07::serve(listener, std::io::stdout()),
+            )
+            .await;
+        }
+        (LabId::Lab07, _) => reference::lab07::run(args, &mut out, err).await,
         (LabId::Lab04 | LabId::Lab05, _) => {
             return usage(format!(
                 "grade reference {lab} server [--port N] | client HOST PORT MESSAGE..."

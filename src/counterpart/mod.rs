@@ -6,5 +6,6 @@
 //! servers, so a connection flood, an endless line or a slow trickle never hangs a run or grows
 //! the grader.
 
+pub mod httpbin;
 pub mod tcp_lines;
 pub mod udp;
