@@ -11,6 +11,7 @@ pub enum LabId {
     Lab04,
     Lab05,
     Lab06,
+    Lab08,
 }
 
 /// Which side of a conversation a student's program plays; the grader plays the other.
@@ -141,6 +142,24 @@ const LABS: &[LabInfo] = &[
         }],
         seed_port: Some(8000),
         exercise: "lab06_http_server",
+    },
+    LabInfo {
+        id: LabId::Lab08,
+        key: "lab08",
+        name: "patterns",
+        dir: "08_patterns",
+        programs: &[
+            Program {
+                role: Role::Server,
+                file: "labs/08_patterns/broker.py",
+            },
+            Program {
+                role: Role::Client,
+                file: "labs/08_patterns/worker.py",
+            },
+        ],
+        seed_port: Some(6789),
+        exercise: "lab08_patterns",
     },
 ];
 

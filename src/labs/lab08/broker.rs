@@ -1,0 +1,533 @@
+//! lab08's broker checks: the grader's publishers and subscribers against the student's
+//! `broker.py`. Topic names and texts come from the check's random stream, so nothing can be
+//! hard-coded; each check opens its own connections and drops them at its end.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::peer::{self, FENCE, Peer, SYNC};
+use crate::labs::CheckCx;
+use crate::labs::server::StudentServer;
+use crate::report::Verdict;
+use crate::rng::Rng;
+
+/// How long a subscription may take to come into effect (the sync text published again and
+/// again until it arrives).
+const SYNC_WAIT: Duration = Duration::from_secs(3);
+/// How long published messages may take to arrive.
+const WAIT: Duration = Duration::from_secs(5);
+/// The slow-subscriber test: this many messages of [`SLOW_TEXT`] bytes (8 MiB in all, well
+/// beyond what the kernel buffers for a subscriber that does not read), all to arrive at the
+/// subscriber that does read within [`SLOW_WAIT`].
+const SLOW_COUNT: usize = 2048;
+const SLOW_TEXT: usize = 4096;
+const SLOW_WAIT: Duration = Duration::from_secs(10);
+/// The receive buffer of the subscriber that stops reading: small, so it fills soon.
+const SLOW_RCVBUF: u32 = 4096;
+
+const WORDS: [&str; 8] = [
+    "news", "sport", "weather", "music", "stock", "game", "movie", "food",
+];
+
+type Checked = Result<Verdict, Verdict>;
+
+fn flat(r: Checked) -> Verdict {
+    r.unwrap_or_else(|v| v)
+}
+
+/// A topic name: a word and a random tail (`news-k3j9`), never two alike in one check.
+fn topic(rng: &mut Rng, word: usize) -> String {
+    format!("{}-{}", WORDS[word % WORDS.len()], rng.token(4))
+}
+
+fn text(rng: &mut Rng, label: &str) -> String {
+    format!("{label} {} 안녕하세요", rng.token(6))
+}
+
+fn within(cx: &CheckCx<'_>, limit: Duration) -> Instant {
+    cx.deadline.min(Instant::now() + limit)
+}
+
+async fn connect(server: &StudentServer, cx: &CheckCx<'_>) -> Result<Peer, Verdict> {
+    Peer::connect(server.addr(), within(cx, WAIT))
+        .await
+        .map_err(|e| {
+            let what = cx.t(
+                "브로커에 연결할 수 없습니다",
+                "could not connect to the broker",
+            );
+            server.failure(format!("{what}: {e}")).into()
+        })
+}
+
+/// `sub` subscribes to `topic`, and `publisher` publishes `sync` on it until `sub` gets it.
+/// `who` names the subscriber in the failure.
+async fn subscribed(
+    server: &StudentServer,
+    sub: &mut Peer,
+    topic: &str,
+    publisher: &mut Peer,
+    sync: &str,
+    who: &str,
+    cx: &CheckCx<'_>,
+) -> Result<(), Verdict> {
+    if peer::subscribe(sub, topic, publisher, sync, within(cx, SYNC_WAIT)).await {
+        return Ok(());
+    }
+    let what = if sub.closed {
+        cx.t(
+            "브로커가 이 연결을 닫았습니다",
+            "the broker closed this connection",
+        )
+    } else {
+        cx.t(
+            "3초 동안 PUB을 거듭 보냈지만 구독자에게 MSG 줄이 오지 않았습니다",
+            "PUB was sent again and again for 3 s, but no MSG line reached the subscriber",
+        )
+    };
+    let actual = if sub.lines.is_empty() {
+        cx.t("(받은 줄 없음)", "(no line received)")
+    } else {
+        sub.shown(10)
+    };
+    Err(server
+        .failure(format!("{who}: SUB {topic}, PUB {topic} {sync}: {what}"))
+        .expected(format!("MSG {topic} {sync}"))
+        .actual(actual)
+        .into())
+}
+
+/// Publishes a fence text on each of `topics` and waits until each subscriber of `subs` (with
+/// its topic) got its fence: then everything published before it has reached it. Returns
+/// which did.
+async fn fenced(
+    publisher: &mut Peer,
+    subs: &mut [(&mut Peer, &str)],
+    cx: &mut CheckCx<'_>,
+) -> Vec<bool> {
+    let fence = format!("{FENCE}{}", cx.rng.token(6));
+    let until = within(cx, WAIT);
+    let mut sent: Vec<&str> = Vec::new();
+    for (_, topic) in subs.iter() {
+        if !sent.contains(topic) {
+            let _ = publisher.send(&format!("PUB {topic} {fence}"), until).await;
+            sent.push(topic);
+        }
+    }
+    let mut arrived = Vec::new();
+    for (sub, topic) in subs.iter_mut() {
+        arrived.push(sub.read_until(until, |l| peer::has(l, topic, &fence)).await);
+    }
+    arrived
+}
+
+pub(super) async fn delivers(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
+    flat(delivers_in(server, &mut cx).await)
+}
+
+async fn delivers_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+    let t = topic(cx.rng, 0);
+    let sync = format!("{SYNC}{}", cx.rng.token(6));
+    let m = text(cx.rng, "hello");
+    let mut sub = connect(server, cx).await?;
+    let mut publisher = connect(server, cx).await?;
+    let who = cx.t("구독자", "the subscriber");
+    subscribed(server, &mut sub, &t, &mut publisher, &sync, &who, cx).await?;
+    let until = within(cx, WAIT);
+    let _ = publisher.send(&format!("PUB {t} {m}"), until).await;
+    if sub.read_until(until, |l| peer::has(l, &t, &m)).await {
+        return Ok(Verdict::pass());
+    }
+    Err(server
+        .failure(format!(
+            "{}: PUB {t} {m}",
+            cx.t(
+                "구독자가 이 메시지를 그대로 받지 못했습니다",
+                "the subscriber did not receive this message as published"
+            )
+        ))
+        .compare(&format!("MSG {t} {m}"), &sub.shown(5))
+        .into())
+}
+
+pub(super) async fn exact_topic(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
+    flat(exact_topic_in(server, &mut cx).await)
+}
+
+async fn exact_topic_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+    let first = cx.rng.range(0, 7) as usize;
+    let base = topic(cx.rng, first);
+    let suffix = ["letter", "s", "feed", "2"][cx.rng.range(0, 3) as usize];
+    // Every topic, with the message published to it: a subscriber's own, one that starts with
+    // its name, an unrelated one, and one nobody subscribed to.
+    let topics = [
+        base.clone(),
+        format!("{base}{suffix}"),
+        topic(cx.rng, first + 3),
+        topic(cx.rng, first + 5),
+    ];
+    let texts: Vec<String> = topics.iter().map(|t| text(cx.rng, t)).collect();
+    let sync = format!("{SYNC}{}", cx.rng.token(6));
+    let mut publisher = connect(server, cx).await?;
+    let mut subs = Vec::new();
+    for t in &topics[..3] {
+        let mut sub = connect(server, cx).await?;
+        let who = format!("SUB {t}");
+        subscribed(server, &mut sub, t, &mut publisher, &sync, &who, cx).await?;
+        subs.push(sub);
+    }
+    let until = within(cx, WAIT);
+    for (t, m) in topics.iter().zip(&texts) {
+        let _ = publisher.send(&format!("PUB {t} {m}"), until).await;
+    }
+    let mut fences: Vec<(&mut Peer, &str)> =
+        subs.iter_mut().zip(&topics).map(|(s, t)| (s, t.as_str())).collect();
+    fenced(&mut publisher, &mut fences, cx).await;
+    for (i, sub) in subs.iter().enumerate() {
+        let own = &topics[i];
+        let got = sub.all_texts();
+        // Told apart by text: a broker may write either topic on the line.
+        let wrong = texts
+            .iter()
+            .enumerate()
+            .find(|(j, m)| *j != i && got.iter().any(|(_, g)| g == m));
+        if let Some((j, _)) = wrong {
+            let other = &topics[j];
+            let f = server
+                .failure(format!(
+                    "{} `{own}` {} `{other}`",
+                    cx.t("주제", "the subscriber of"),
+                    cx.t(
+                        "의 구독자가 다른 주제의 메시지도 받았습니다:",
+                        "also received a message published to"
+                    ),
+                ))
+                .compare(&format!("MSG {own} {}", texts[i]), &sub.shown(6));
+            let f = if other.starts_with(own.as_str()) { f.hint("prefix") } else { f };
+            return Err(f.into());
+        }
+        if !got.contains(&(own.as_str(), texts[i].as_str())) {
+            return Err(server
+                .failure(format!(
+                    "SUB {own}: {}",
+                    cx.t(
+                        "구독한 주제의 메시지를 받지 못했습니다",
+                        "the message published to its own topic did not arrive"
+                    )
+                ))
+                .compare(&format!("MSG {own} {}", texts[i]), &sub.shown(6))
+                .into());
+        }
+    }
+    Ok(Verdict::pass())
+}
+
+pub(super) async fn every_subscriber(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
+    flat(every_subscriber_in(server, &mut cx).await)
+}
+
+async fn every_subscriber_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+    let word = cx.rng.range(0, 7) as usize;
+    let t = topic(cx.rng, word);
+    let tok = cx.rng.token(6);
+    let texts: Vec<String> = (1..=3).map(|k| text(cx.rng, &format!("m{k}"))).collect();
+    let mut publisher = connect(server, cx).await?;
+    let mut subs: Vec<Peer> = Vec::new();
+    for i in 1..=3 {
+        let mut sub = connect(server, cx).await?;
+        let sync = format!("{SYNC}{tok}-{i}");
+        let who = format!("{} {i}/3", cx.t("구독자", "subscriber"));
+        if let Err(v) = subscribed(server, &mut sub, &t, &mut publisher, &sync, &who, cx).await {
+            // An earlier subscriber got this one's sync instead: one subscriber per topic.
+            let earlier = subs.iter().any(|s| s.has(&t, &sync));
+            return Err(match (earlier, v) {
+                (true, Verdict::Failed(f)) => Verdict::Failed(Box::new((*f).hint("one_only"))),
+                (_, v) => v,
+            });
+        }
+        subs.push(sub);
+    }
+    let until = within(cx, WAIT);
+    for m in &texts {
+        let _ = publisher.send(&format!("PUB {t} {m}"), until).await;
+    }
+    let mut fences: Vec<(&mut Peer, &str)> = subs.iter_mut().map(|s| (s, t.as_str())).collect();
+    fenced(&mut publisher, &mut fences, cx).await;
+    let counts: Vec<Vec<usize>> = subs
+        .iter()
+        .map(|s| {
+            let got = s.texts(&t);
+            texts.iter().map(|m| got.iter().filter(|g| *g == m).count()).collect()
+        })
+        .collect();
+    let summary: Vec<String> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let once = c.iter().filter(|&&n| n >= 1).count();
+            format!("{} {}/3: {once}/3", cx.t("구독자", "subscriber"), i + 1)
+        })
+        .collect();
+    let expected: Vec<String> = texts.iter().map(|m| format!("MSG {t} {m}")).collect();
+    if counts.iter().flatten().any(|&n| n == 0) {
+        let f = server
+            .failure(format!(
+                "{} ({})",
+                cx.t(
+                    "같은 주제의 구독자 세 명이 모두 메시지를 받아야 하는데 받지 못한 구독자가 있습니다",
+                    "all three subscribers of the topic must get every message, and some did not"
+                ),
+                summary.join(", ")
+            ))
+            .expected(expected.join("\n"));
+        // Some got everything and others nothing: the message went to one subscriber only.
+        let some_all = counts.iter().any(|c| c.iter().all(|&n| n >= 1));
+        return Err(if some_all { f.hint("one_only") } else { f }.into());
+    }
+    if let Some(i) = counts.iter().position(|c| c.iter().any(|&n| n > 1)) {
+        return Err(server
+            .failure(format!(
+                "{} {}/3 {}",
+                cx.t("구독자", "subscriber"),
+                i + 1,
+                cx.t(
+                    "가 같은 메시지를 두 번 이상 받았습니다",
+                    "received the same message more than once"
+                )
+            ))
+            .compare(&expected.join("\n"), &subs[i].shown(8))
+            .hint("twice")
+            .into());
+    }
+    Ok(Verdict::pass())
+}
+
+pub(super) async fn unsub(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
+    flat(unsub_in(server, &mut cx).await)
+}
+
+async fn unsub_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+    let first = cx.rng.range(0, 7) as usize;
+    let (t, control, later) = (
+        topic(cx.rng, first),
+        topic(cx.rng, first + 2),
+        topic(cx.rng, first + 4),
+    );
+    let tok = cx.rng.token(6);
+    let texts: Vec<String> = (1..=2).map(|k| text(cx.rng, &format!("after-unsub{k}"))).collect();
+    let (mut sub, mut other, mut publisher) = (
+        connect(server, cx).await?,
+        connect(server, cx).await?,
+        connect(server, cx).await?,
+    );
+    let who = cx.t("구독자", "the subscriber");
+    subscribed(server, &mut sub, &t, &mut publisher, &format!("{SYNC}{tok}-1"), &who, cx).await?;
+    let who2 = cx.t("다른 구독자", "another subscriber");
+    let sync2 = format!("{SYNC}{tok}-2");
+    subscribed(server, &mut other, &control, &mut publisher, &sync2, &who2, cx).await?;
+    // The broker reads one connection's lines in order: once this PUB, sent after UNSUB on the
+    // same connection, has arrived elsewhere, the UNSUB has been handled.
+    let until = within(cx, WAIT);
+    let mark = format!("{SYNC}{tok}-3");
+    let _ = sub.send(&format!("UNSUB {t}"), until).await;
+    let _ = sub.send(&format!("PUB {control} {mark}"), until).await;
+    if !other.read_until(until, |l| peer::has(l, &control, &mark)).await {
+        return Err(server
+            .failure(format!(
+                "UNSUB {t}, PUB {control} {mark}: {}",
+                cx.t(
+                    "UNSUB을 보낸 연결이 그 뒤에 보낸 PUB이 전달되지 않았습니다",
+                    "a PUB sent after UNSUB on the same connection was not delivered"
+                )
+            ))
+            .expected(format!("MSG {control} {mark}"))
+            .actual(other.shown(5))
+            .into());
+    }
+    for m in &texts {
+        let _ = publisher.send(&format!("PUB {t} {m}"), until).await;
+    }
+    fenced(&mut publisher, &mut [(&mut other, control.as_str())], cx).await;
+    // Whatever the broker sent the unsubscribed connection by then arrives before this sync.
+    let sync4 = format!("{SYNC}{tok}-4");
+    subscribed(server, &mut sub, &later, &mut publisher, &sync4, &who, cx).await?;
+    let after = sub.texts(&t);
+    if after.is_empty() {
+        return Ok(Verdict::pass());
+    }
+    Err(server
+        .failure(format!(
+            "UNSUB {t}: {}",
+            cx.t(
+                "구독을 취소한 뒤에도 그 주제의 메시지가 계속 왔습니다",
+                "messages of the topic kept coming after UNSUB"
+            )
+        ))
+        .expected(cx.t("(받은 MSG 줄 없음)", "(no MSG line)"))
+        .actual(
+            after
+                .iter()
+                .map(|m| format!("MSG {t} {m}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+        .into())
+}
+
+pub(super) async fn slow_subscriber(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
+    flat(slow_subscriber_in(server, &mut cx).await)
+}
+
+async fn slow_subscriber_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+    let word = cx.rng.range(0, 7) as usize;
+    let t = topic(cx.rng, word);
+    let tok = cx.rng.token(6);
+    let unit = cx.rng.token(16);
+    let filler: String = unit.chars().cycle().take(SLOW_TEXT).collect();
+    let mut slow = Peer::connect_with(server.addr(), Some(SLOW_RCVBUF), within(cx, WAIT))
+        .await
+        .map_err(|e| Verdict::from(server.failure(format!("{e}"))))?;
+    let mut fast = connect(server, cx).await?;
+    let mut publisher = connect(server, cx).await?;
+    let who = cx.t("읽지 않을 구독자", "the subscriber that will stop reading");
+    subscribed(server, &mut slow, &t, &mut publisher, &format!("{SYNC}{tok}-1"), &who, cx).await?;
+    let who = cx.t("계속 읽는 구독자", "the subscriber that keeps reading");
+    subscribed(server, &mut fast, &t, &mut publisher, &format!("{SYNC}{tok}-2"), &who, cx).await?;
+    // From here on `slow` reads nothing.
+    let mut all = Vec::with_capacity(SLOW_COUNT * (SLOW_TEXT + t.len() + 16));
+    for i in 0..SLOW_COUNT {
+        all.extend_from_slice(format!("PUB {t} {i:04} {filler}\n").as_bytes());
+    }
+    let until = within(cx, SLOW_WAIT);
+    let prefix = format!("MSG {t} ");
+    let counted = |l: &str| l.strip_prefix(prefix.as_str()).is_some_and(|m| m.ends_with(&filler));
+    let (_, got) = tokio::join!(
+        publisher.write(&all, until),
+        fast.count(until, SLOW_COUNT, counted)
+    );
+    drop(slow);
+    if got >= SLOW_COUNT {
+        return Ok(Verdict::pass());
+    }
+    Err(server
+        .failure(format!(
+            "{}: {got} / {SLOW_COUNT} ({} s)",
+            cx.t(
+                "같은 주제의 한 구독자가 읽기를 멈추자, 계속 읽는 다른 구독자가 받은 메시지 수",
+                "with one subscriber of the topic no longer reading, messages the other subscriber received"
+            ),
+            SLOW_WAIT.as_secs()
+        ))
+        .into())
+}
+
+pub(super) async fn subscriber_vanishes(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
+    let r = vanishes_in(server, &mut cx).await;
+    flat(r)
+}
+
+async fn vanishes_in(server: &mut StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+    let word = cx.rng.range(0, 7) as usize;
+    let (t, t2) = (topic(cx.rng, word), topic(cx.rng, word + 1));
+    let tok = cx.rng.token(6);
+    let texts: Vec<String> = (1..=2).map(|k| text(cx.rng, &format!("still{k}"))).collect();
+    let mut gone = connect(server, cx).await?;
+    let mut stay = connect(server, cx).await?;
+    let mut publisher = connect(server, cx).await?;
+    // The one that leaves subscribed first: a broker that sends in subscription order meets it
+    // before the one that stays.
+    let who = cx.t("떠날 구독자", "the subscriber that will leave");
+    subscribed(server, &mut gone, &t, &mut publisher, &format!("{SYNC}{tok}-1"), &who, cx).await?;
+    let who = cx.t("남는 구독자", "the subscriber that stays");
+    subscribed(server, &mut stay, &t, &mut publisher, &format!("{SYNC}{tok}-2"), &who, cx).await?;
+    gone.reset();
+    let after = cx.t(
+        "한 구독자가 연결을 갑자기 끊은(reset) 뒤",
+        "after a subscriber reset its connection",
+    );
+    if let Some(e) = server.exits_within(Duration::from_millis(500)).await {
+        let what = cx.t("브로커가 종료되었습니다", "the broker exited");
+        return Err(server.failure(format!("{after} {what} ({e})")).into());
+    }
+    let until = within(cx, WAIT);
+    for m in &texts {
+        let _ = publisher.send(&format!("PUB {t} {m}"), until).await;
+    }
+    let all = |l: &[String]| texts.iter().all(|m| peer::has(l, &t, m));
+    if !stay.read_until(until, all).await {
+        let got = texts.iter().filter(|m| stay.has(&t, m)).count();
+        let what = match server.exited() {
+            Some(e) => format!("{} ({e})", cx.t("브로커가 종료되었습니다", "the broker exited")),
+            None => format!(
+                "{}: {got} / 2",
+                cx.t(
+                    "남은 구독자가 그 뒤에 발행된 메시지를 받은 수",
+                    "messages published afterwards that the remaining subscriber received"
+                )
+            ),
+        };
+        let expected: Vec<String> = texts.iter().map(|m| format!("MSG {t} {m}")).collect();
+        return Err(server
+            .failure(format!("{after} {what}"))
+            .compare(&expected.join("\n"), &stay.shown(5))
+            .into());
+    }
+    // And the broker still takes new connections and subscriptions.
+    let mut fresh = connect(server, cx).await?;
+    let who = format!("{after}, {}", cx.t("새 구독자", "a new subscriber"));
+    subscribed(server, &mut fresh, &t2, &mut publisher, &format!("{SYNC}{tok}-3"), &who, cx).await?;
+    Ok(Verdict::pass())
+}
+
+pub(super) async fn several_publishers(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
+    flat(several_publishers_in(server, &mut cx).await)
+}
+
+async fn several_publishers_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+    let word = cx.rng.range(0, 7) as usize;
+    let t = topic(cx.rng, word);
+    let sync = format!("{SYNC}{}", cx.rng.token(6));
+    let texts: Vec<Vec<String>> = (1..=3)
+        .map(|p| (1..=3).map(|k| text(cx.rng, &format!("p{p}-{k}"))).collect())
+        .collect();
+    let mut sub = connect(server, cx).await?;
+    let mut publishers = Vec::new();
+    for _ in 0..3 {
+        publishers.push(connect(server, cx).await?);
+    }
+    let who = cx.t("구독자", "the subscriber");
+    subscribed(server, &mut sub, &t, &mut publishers[0], &sync, &who, cx).await?;
+    // Each publisher's lines in 7-byte pieces, the three written in turn: the broker sees
+    // pieces of three lines at once, and must keep each connection's bytes apart.
+    let streams: Vec<Vec<u8>> = texts
+        .iter()
+        .map(|ms| ms.iter().flat_map(|m| format!("PUB {t} {m}\n").into_bytes()).collect())
+        .collect();
+    let until = within(cx, WAIT);
+    let rounds = streams.iter().map(|s| s.len().div_ceil(7)).max().unwrap_or(0);
+    for r in 0..rounds {
+        for (p, s) in publishers.iter_mut().zip(&streams) {
+            if let Some(piece) = s.chunks(7).nth(r) {
+                let _ = p.write(piece, until).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    let all: Vec<&String> = texts.iter().flatten().collect();
+    if sub.read_until(until, |l| all.iter().all(|m| peer::has(l, &t, m))).await {
+        return Ok(Verdict::pass());
+    }
+    let got = all.iter().filter(|m| sub.has(&t, m)).count();
+    let expected: Vec<String> = all.iter().map(|m| format!("MSG {t} {m}")).collect();
+    Err(server
+        .failure(format!(
+            "{}: {got} / 9",
+            cx.t(
+                "세 발행자가 동시에 조각조각 보낸 메시지 가운데 구독자가 받은 수",
+                "of the messages three publishers sent at once, in pieces, the subscriber received"
+            )
+        ))
+        .compare(&expected.join("\n"), &sub.shown(12))
+        .into())
+}
