@@ -18,6 +18,7 @@ mod lab03;
 mod lab04;
 mod lab05;
 mod lab06;
+mod lab08;
 mod literal;
 mod release;
 mod seed_programs;

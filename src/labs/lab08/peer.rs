@@ -149,7 +149,6 @@ impl Peer {
     /// Resets the connection (what a crashed or killed client leaves behind), not a polite close.
     pub fn reset(self) {
         let _ = self.stream.set_zero_linger();
-        drop(self.stream);
     }
 
     /// The texts of the `MSG topic text` lines received for `topic`, the grader's sync and
@@ -177,14 +176,35 @@ impl Peer {
         has(&self.lines, topic, text)
     }
 
-    /// The last lines received, for a failure message.
+    /// The last `n` lines received, for a failure message.
     pub fn shown(&self, n: usize) -> String {
-        let start = self.lines.len().saturating_sub(n);
-        let shown: Vec<String> = self.lines[start..]
+        self.shown_where(n, |_| true)
+    }
+
+    /// The last `n` lines received that are not the grader's sync and fence texts.
+    pub fn shown_real(&self, n: usize) -> String {
+        self.shown_where(n, |l| !msg(l).is_some_and(|(_, text)| is_marker(text)))
+    }
+
+    fn shown_where(&self, n: usize, keep: impl Fn(&str) -> bool) -> String {
+        let kept: Vec<&String> = self.lines.iter().filter(|l| keep(l)).collect();
+        let shown: Vec<String> = kept[kept.len().saturating_sub(n)..]
             .iter()
             .map(|l| crate::text::clip(&crate::text::escape_student(l.as_bytes()), 200, 1))
             .collect();
         shown.join("\n")
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        // The broker closed its end first (it exited, or cut this connection off): closing
+        // politely now would leave the broker's side in TIME_WAIT for a minute, and a broker
+        // started again without SO_REUSEADDR could not bind its port. A reset leaves nothing.
+        let mut byte = [0u8; 1];
+        if self.closed || matches!(self.stream.try_read(&mut byte), Ok(0)) {
+            let _ = self.stream.set_zero_linger();
+        }
     }
 }
 

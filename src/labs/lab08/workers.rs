@@ -254,6 +254,7 @@ impl Workers {
         }
         let total = s.tasks.len();
         if !lost.is_empty() {
+            lost.sort_unstable();
             let ids: Vec<String> = lost.iter().map(u32::to_string).collect();
             return Failure::new(format!(
                 "{}: {} ({} / {total})",
@@ -295,7 +296,10 @@ impl Workers {
             return Verdict::pass();
         }
         twice.sort_unstable();
-        let shown: Vec<String> = twice.iter().map(|(id, n)| format!("{id} ×{n}")).collect();
+        let mut shown: Vec<String> = twice.iter().take(6).map(|(id, n)| format!("{id} ×{n}")).collect();
+        if twice.len() > 6 {
+            shown.push(format!("... ({})", twice.len()));
+        }
         Failure::new(format!(
             "{}: {}",
             cx.t(
@@ -325,8 +329,8 @@ impl Workers {
                 "tasks one worker held at once, unanswered"
             ),
             cx.t(
-                "작업에 답하기 전에 보낸 READY:",
-                "READY sent before answering a task:"
+                "답하지 않은 작업이 남아 있는데 보낸 READY:",
+                "READY sent while a task was still unanswered:"
             )
         ))
         .expected(cx.t(
