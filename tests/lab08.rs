@@ -137,6 +137,9 @@ fn a_worker_that_ignores_end_fails_client_exits() {
     r.code(1);
     assert_eq!(statuses(&v), expect(&["client_exits"], &[]), "{r}");
     let (message, hint) = words(&v, "client_exits");
-    assert!(message.contains("after every connection was sent END"), "{message}");
+    assert!(
+        message.contains("after every connection was sent END"),
+        "{message}"
+    );
     assert!(hint.contains("break"), "{hint}");
 }

@@ -112,3 +112,8 @@ fn lab05_starter_runs_and_has_work_left() {
 fn lab06_starter_runs_and_has_work_left() {
     starter("lab06", "exercises/lab06_http_server/starter", &[], true);
 }
+
+#[test]
+fn lab08_starter_runs_and_has_work_left() {
+    starter("lab08", "exercises/lab08_patterns/starter", &[], true);
+}

@@ -286,11 +286,7 @@ impl Dispatch {
     }
 }
 
-async fn read_lines(
-    id: usize,
-    read: tokio::net::tcp::OwnedReadHalf,
-    events: mpsc::Sender<Event>,
-) {
+async fn read_lines(id: usize, read: tokio::net::tcp::OwnedReadHalf, events: mpsc::Sender<Event>) {
     let mut reader = BufReader::new(read);
     let mut line = Vec::new();
     loop {
@@ -316,7 +312,10 @@ mod tests {
 
     async fn ventilator(n: usize, expected: usize) -> Ventilator {
         let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
-        let tasks = (0..n as u32).map(|i| Task { id: 100 + i, n: 3 + u64::from(i) });
+        let tasks = (0..n as u32).map(|i| Task {
+            id: 100 + i,
+            n: 3 + u64::from(i),
+        });
         Ventilator::start(l, tasks.collect(), expected, Duration::from_secs(5)).unwrap()
     }
 

@@ -53,7 +53,11 @@ async fn connection(stream: TcpStream, id: u64, topics: Topics) {
     let mut line = Vec::new();
     loop {
         line.clear();
-        match (&mut reader).take(LINE_CAP).read_until(b'\n', &mut line).await {
+        match (&mut reader)
+            .take(LINE_CAP)
+            .read_until(b'\n', &mut line)
+            .await
+        {
             Ok(n) if n > 0 && line.ends_with(b"\n") => {}
             _ => break, // closed, reset, or a line without end
         }
@@ -123,7 +127,10 @@ pub async fn worker(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -
     let stream = match tokio::time::timeout(Duration::from_secs(5), connect).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
-            let _ = writeln!(out, "[WORKER] error: could not connect to {host}:{port} ({e})");
+            let _ = writeln!(
+                out,
+                "[WORKER] error: could not connect to {host}:{port} ({e})"
+            );
             return 1;
         }
         Err(_) => {

@@ -45,6 +45,14 @@ fn text(rng: &mut Rng, label: &str) -> String {
     format!("{label} {} 안녕하세요", rng.token(6))
 }
 
+/// What a subscriber received, or a word for nothing (an empty "actual" reads as a bug).
+fn or_nothing(shown: String, cx: &CheckCx<'_>) -> String {
+    match shown.is_empty() {
+        true => cx.t("(받은 줄 없음)", "(no line received)"),
+        false => shown,
+    }
+}
+
 fn within(cx: &CheckCx<'_>, limit: Duration) -> Instant {
     cx.deadline.min(Instant::now() + limit)
 }
@@ -161,7 +169,7 @@ async fn delivers_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
                 "the subscriber did not receive this message as published"
             )
         ))
-        .compare(&format!("MSG {t} {m}"), &sub.shown_real(5))
+        .compare(&format!("MSG {t} {m}"), &or_nothing(sub.shown_real(5), cx))
         .into())
 }
 
@@ -195,8 +203,11 @@ async fn exact_topic_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked
     for (t, m) in topics.iter().zip(&texts) {
         let _ = publisher.send(&format!("PUB {t} {m}"), until).await;
     }
-    let mut fences: Vec<(&mut Peer, &str)> =
-        subs.iter_mut().zip(&topics).map(|(s, t)| (s, t.as_str())).collect();
+    let mut fences: Vec<(&mut Peer, &str)> = subs
+        .iter_mut()
+        .zip(&topics)
+        .map(|(s, t)| (s, t.as_str()))
+        .collect();
     fenced(&mut publisher, &mut fences, cx).await;
     for (i, sub) in subs.iter().enumerate() {
         let own = &topics[i];
@@ -209,17 +220,22 @@ async fn exact_topic_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked
         if let Some((j, _)) = wrong {
             let other = &topics[j];
             let message = match cx.lang {
-                crate::i18n::Lang::Ko => format!(
-                    "주제 {own}의 구독자가 다른 주제 {other}로 발행된 메시지도 받았습니다"
-                ),
-                crate::i18n::Lang::En => format!(
-                    "the subscriber of {own} also received a message published to {other}"
-                ),
+                crate::i18n::Lang::Ko => {
+                    format!("주제 {own}의 구독자가 다른 주제 {other}로 발행된 메시지도 받았습니다")
+                }
+                crate::i18n::Lang::En => {
+                    format!("the subscriber of {own} also received a message published to {other}")
+                }
             };
-            let f = server
-                .failure(message)
-                .compare(&format!("MSG {own} {}", texts[i]), &sub.shown_real(6));
-            let f = if other.starts_with(own.as_str()) { f.hint("prefix") } else { f };
+            let f = server.failure(message).compare(
+                &format!("MSG {own} {}", texts[i]),
+                &or_nothing(sub.shown_real(6), cx),
+            );
+            let f = if other.starts_with(own.as_str()) {
+                f.hint("prefix")
+            } else {
+                f
+            };
             return Err(f.into());
         }
         if !got.contains(&(own.as_str(), texts[i].as_str())) {
@@ -231,7 +247,10 @@ async fn exact_topic_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked
                         "the message published to its own topic did not arrive"
                     )
                 ))
-                .compare(&format!("MSG {own} {}", texts[i]), &sub.shown_real(6))
+                .compare(
+                    &format!("MSG {own} {}", texts[i]),
+                    &or_nothing(sub.shown_real(6), cx),
+                )
                 .into());
         }
     }
@@ -273,7 +292,10 @@ async fn every_subscriber_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Ch
         .iter()
         .map(|s| {
             let got = s.texts(&t);
-            texts.iter().map(|m| got.iter().filter(|g| *g == m).count()).collect()
+            texts
+                .iter()
+                .map(|m| got.iter().filter(|g| *g == m).count())
+                .collect()
         })
         .collect();
     let summary: Vec<String> = counts
@@ -311,7 +333,7 @@ async fn every_subscriber_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Ch
                     "received the same message more than once"
                 )
             ))
-            .compare(&expected.join("\n"), &subs[i].shown_real(8))
+            .compare(&expected.join("\n"), &or_nothing(subs[i].shown_real(8), cx))
             .hint("twice")
             .into());
     }
@@ -330,24 +352,47 @@ async fn unsub_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
         topic(cx.rng, first + 4),
     );
     let tok = cx.rng.token(6);
-    let texts: Vec<String> = (1..=2).map(|k| text(cx.rng, &format!("after-unsub{k}"))).collect();
+    let texts: Vec<String> = (1..=2)
+        .map(|k| text(cx.rng, &format!("after-unsub{k}")))
+        .collect();
     let (mut sub, mut other, mut publisher) = (
         connect(server, cx).await?,
         connect(server, cx).await?,
         connect(server, cx).await?,
     );
     let who = cx.t("구독자", "the subscriber");
-    subscribed(server, &mut sub, &t, &mut publisher, &format!("{SYNC}{tok}-1"), &who, cx).await?;
+    subscribed(
+        server,
+        &mut sub,
+        &t,
+        &mut publisher,
+        &format!("{SYNC}{tok}-1"),
+        &who,
+        cx,
+    )
+    .await?;
     let who2 = cx.t("다른 구독자", "another subscriber");
     let sync2 = format!("{SYNC}{tok}-2");
-    subscribed(server, &mut other, &control, &mut publisher, &sync2, &who2, cx).await?;
+    subscribed(
+        server,
+        &mut other,
+        &control,
+        &mut publisher,
+        &sync2,
+        &who2,
+        cx,
+    )
+    .await?;
     // The broker reads one connection's lines in order: once this PUB, sent after UNSUB on the
     // same connection, has arrived elsewhere, the UNSUB has been handled.
     let until = within(cx, WAIT);
     let mark = format!("{SYNC}{tok}-3");
     let _ = sub.send(&format!("UNSUB {t}"), until).await;
     let _ = sub.send(&format!("PUB {control} {mark}"), until).await;
-    if !other.read_until(until, |l| peer::has(l, &control, &mark)).await {
+    if !other
+        .read_until(until, |l| peer::has(l, &control, &mark))
+        .await
+    {
         return Err(server
             .failure(format!(
                 "UNSUB {t}, PUB {control} {mark}: {}",
@@ -406,9 +451,27 @@ async fn slow_subscriber_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Che
     let mut fast = connect(server, cx).await?;
     let mut publisher = connect(server, cx).await?;
     let who = cx.t("읽지 않을 구독자", "the subscriber that will stop reading");
-    subscribed(server, &mut slow, &t, &mut publisher, &format!("{SYNC}{tok}-1"), &who, cx).await?;
+    subscribed(
+        server,
+        &mut slow,
+        &t,
+        &mut publisher,
+        &format!("{SYNC}{tok}-1"),
+        &who,
+        cx,
+    )
+    .await?;
     let who = cx.t("계속 읽는 구독자", "the subscriber that keeps reading");
-    subscribed(server, &mut fast, &t, &mut publisher, &format!("{SYNC}{tok}-2"), &who, cx).await?;
+    subscribed(
+        server,
+        &mut fast,
+        &t,
+        &mut publisher,
+        &format!("{SYNC}{tok}-2"),
+        &who,
+        cx,
+    )
+    .await?;
     // From here on `slow` reads nothing.
     let mut all = Vec::with_capacity(SLOW_COUNT * (SLOW_TEXT + t.len() + 16));
     for i in 0..SLOW_COUNT {
@@ -416,7 +479,10 @@ async fn slow_subscriber_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Che
     }
     let until = within(cx, SLOW_WAIT);
     let prefix = format!("MSG {t} ");
-    let counted = |l: &str| l.strip_prefix(prefix.as_str()).is_some_and(|m| m.ends_with(&filler));
+    let counted = |l: &str| {
+        l.strip_prefix(prefix.as_str())
+            .is_some_and(|m| m.ends_with(&filler))
+    };
     let (_, got) = tokio::join!(
         publisher.write(&all, until),
         fast.count(until, SLOW_COUNT, counted)
@@ -437,7 +503,10 @@ async fn slow_subscriber_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Che
         .into())
 }
 
-pub(super) async fn subscriber_vanishes(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
+pub(super) async fn subscriber_vanishes(
+    server: &mut StudentServer,
+    mut cx: CheckCx<'_>,
+) -> Verdict {
     let r = vanishes_in(server, &mut cx).await;
     flat(r)
 }
@@ -446,20 +515,40 @@ async fn vanishes_in(server: &mut StudentServer, cx: &mut CheckCx<'_>) -> Checke
     let word = cx.rng.range(0, 7) as usize;
     let (t, t2) = (topic(cx.rng, word), topic(cx.rng, word + 1));
     let tok = cx.rng.token(6);
-    let texts: Vec<String> = (1..=2).map(|k| text(cx.rng, &format!("still{k}"))).collect();
+    let texts: Vec<String> = (1..=2)
+        .map(|k| text(cx.rng, &format!("still{k}")))
+        .collect();
     let mut gone = connect(server, cx).await?;
     let mut stay = connect(server, cx).await?;
     let mut publisher = connect(server, cx).await?;
     // The one that leaves subscribed first: a broker that sends in subscription order meets it
     // before the one that stays.
     let who = cx.t("떠날 구독자", "the subscriber that will leave");
-    subscribed(server, &mut gone, &t, &mut publisher, &format!("{SYNC}{tok}-1"), &who, cx).await?;
+    subscribed(
+        server,
+        &mut gone,
+        &t,
+        &mut publisher,
+        &format!("{SYNC}{tok}-1"),
+        &who,
+        cx,
+    )
+    .await?;
     let who = cx.t("남는 구독자", "the subscriber that stays");
-    subscribed(server, &mut stay, &t, &mut publisher, &format!("{SYNC}{tok}-2"), &who, cx).await?;
+    subscribed(
+        server,
+        &mut stay,
+        &t,
+        &mut publisher,
+        &format!("{SYNC}{tok}-2"),
+        &who,
+        cx,
+    )
+    .await?;
     gone.reset();
     let after = cx.t(
         "한 구독자가 연결을 갑자기 끊은(reset) 뒤",
-        "after a subscriber reset its connection",
+        "after a subscriber reset its connection,",
     );
     if let Some(e) = server.exits_within(Duration::from_millis(500)).await {
         let what = cx.t("브로커가 종료되었습니다", "the broker exited");
@@ -473,7 +562,10 @@ async fn vanishes_in(server: &mut StudentServer, cx: &mut CheckCx<'_>) -> Checke
     if !stay.read_until(until, all).await {
         let got = texts.iter().filter(|m| stay.has(&t, m)).count();
         let what = match server.exited() {
-            Some(e) => format!("{} ({e})", cx.t("브로커가 종료되었습니다", "the broker exited")),
+            Some(e) => format!(
+                "{} ({e})",
+                cx.t("브로커가 종료되었습니다", "the broker exited")
+            ),
             None => format!(
                 "{}: {got} / 2",
                 cx.t(
@@ -485,13 +577,22 @@ async fn vanishes_in(server: &mut StudentServer, cx: &mut CheckCx<'_>) -> Checke
         let expected: Vec<String> = texts.iter().map(|m| format!("MSG {t} {m}")).collect();
         return Err(server
             .failure(format!("{after} {what}"))
-            .compare(&expected.join("\n"), &stay.shown_real(5))
+            .compare(&expected.join("\n"), &or_nothing(stay.shown_real(5), cx))
             .into());
     }
     // And the broker still takes new connections and subscriptions.
     let mut fresh = connect(server, cx).await?;
-    let who = format!("{after}, {}", cx.t("새 구독자", "a new subscriber"));
-    subscribed(server, &mut fresh, &t2, &mut publisher, &format!("{SYNC}{tok}-3"), &who, cx).await?;
+    let who = format!("{after} {}", cx.t("새 구독자", "a new subscriber"));
+    subscribed(
+        server,
+        &mut fresh,
+        &t2,
+        &mut publisher,
+        &format!("{SYNC}{tok}-3"),
+        &who,
+        cx,
+    )
+    .await?;
     Ok(Verdict::pass())
 }
 
@@ -504,7 +605,11 @@ async fn several_publishers_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> 
     let t = topic(cx.rng, word);
     let sync = format!("{SYNC}{}", cx.rng.token(6));
     let texts: Vec<Vec<String>> = (1..=3)
-        .map(|p| (1..=3).map(|k| text(cx.rng, &format!("p{p}-{k}"))).collect())
+        .map(|p| {
+            (1..=3)
+                .map(|k| text(cx.rng, &format!("p{p}-{k}")))
+                .collect()
+        })
         .collect();
     let mut sub = connect(server, cx).await?;
     let mut publishers = Vec::new();
@@ -517,10 +622,18 @@ async fn several_publishers_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> 
     // pieces of three lines at once, and must keep each connection's bytes apart.
     let streams: Vec<Vec<u8>> = texts
         .iter()
-        .map(|ms| ms.iter().flat_map(|m| format!("PUB {t} {m}\n").into_bytes()).collect())
+        .map(|ms| {
+            ms.iter()
+                .flat_map(|m| format!("PUB {t} {m}\n").into_bytes())
+                .collect()
+        })
         .collect();
     let until = within(cx, WAIT);
-    let rounds = streams.iter().map(|s| s.len().div_ceil(7)).max().unwrap_or(0);
+    let rounds = streams
+        .iter()
+        .map(|s| s.len().div_ceil(7))
+        .max()
+        .unwrap_or(0);
     for r in 0..rounds {
         for (p, s) in publishers.iter_mut().zip(&streams) {
             if let Some(piece) = s.chunks(7).nth(r) {
@@ -530,7 +643,10 @@ async fn several_publishers_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> 
         tokio::time::sleep(Duration::from_millis(3)).await;
     }
     let all: Vec<&String> = texts.iter().flatten().collect();
-    if sub.read_until(until, |l| all.iter().all(|m| peer::has(l, &t, m))).await {
+    if sub
+        .read_until(until, |l| all.iter().all(|m| peer::has(l, &t, m)))
+        .await
+    {
         return Ok(Verdict::pass());
     }
     let got = all.iter().filter(|m| sub.has(&t, m)).count();
@@ -543,6 +659,6 @@ async fn several_publishers_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> 
                 "of the messages three publishers sent at once, in pieces, the subscriber received"
             )
         ))
-        .compare(&expected.join("\n"), &sub.shown_real(12))
+        .compare(&expected.join("\n"), &or_nothing(sub.shown_real(12), cx))
         .into())
 }

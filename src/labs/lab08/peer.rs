@@ -11,8 +11,9 @@ use tokio::time::Instant;
 
 /// The longest line kept; a longer one is cut and marked.
 const LINE_CAP: usize = 64 << 10;
-/// Lines kept per connection; later ones are only counted.
+/// Lines and bytes kept per connection; later lines are only counted.
 const KEEP_LINES: usize = 4096;
+const KEEP_BYTES: usize = 4 << 20;
 
 /// Texts the grader publishes to synchronize with the broker start with these, so that the
 /// checks can leave them out of what they count.
@@ -24,8 +25,9 @@ pub(super) struct Peer {
     buf: Vec<u8>,
     /// Complete lines received, without their `\n` (and `\r`).
     pub lines: Vec<String>,
-    /// Lines received beyond [`KEEP_LINES`].
+    /// Lines received beyond [`KEEP_LINES`] or [`KEEP_BYTES`].
     pub dropped: usize,
+    kept_bytes: usize,
     /// The broker closed (or reset) this connection.
     pub closed: bool,
 }
@@ -56,6 +58,7 @@ impl Peer {
             buf: Vec::new(),
             lines: Vec::new(),
             dropped: 0,
+            kept_bytes: 0,
             closed: false,
         })
     }
@@ -90,7 +93,12 @@ impl Peer {
 
     /// Reads until `want` lines for which `counts` holds have come, the connection ends, or
     /// `until`; returns how many came. The lines are not kept (there may be megabytes).
-    pub async fn count(&mut self, until: Instant, want: usize, counts: impl Fn(&str) -> bool) -> usize {
+    pub async fn count(
+        &mut self,
+        until: Instant,
+        want: usize,
+        counts: impl Fn(&str) -> bool,
+    ) -> usize {
         let mut n = 0;
         loop {
             while let Some(line) = self.next_line() {
@@ -138,10 +146,11 @@ impl Peer {
     }
 
     fn keep(&mut self, line: &[u8]) {
-        if self.lines.len() >= KEEP_LINES {
+        if self.lines.len() >= KEEP_LINES || self.kept_bytes + line.len() > KEEP_BYTES {
             self.dropped += 1;
             return;
         }
+        self.kept_bytes += line.len();
         let text = String::from_utf8_lossy(line);
         self.lines.push(text.trim_end_matches('\r').to_string());
     }

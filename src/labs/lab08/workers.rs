@@ -87,7 +87,11 @@ impl Workers {
         let end = cx.deadline.min(Instant::now() + SESSION_LIMIT);
         let budget = end.saturating_duration_since(Instant::now());
         let port_arg = port.to_string();
-        let spec = launch.spec(&["127.0.0.1", &port_arg], vec![], Limits::for_budget(budget));
+        let spec = launch.spec(
+            &["127.0.0.1", &port_arg],
+            vec![],
+            Limits::for_budget(budget),
+        );
         let mut procs = Vec::new();
         for _ in 0..WORKERS {
             match Supervised::spawn(&spec) {
@@ -173,10 +177,7 @@ impl Workers {
             "worker.py 127.0.0.1 {} ({WORKERS}): {} {connected}, {} ({} s)",
             s.port,
             cx.t("연결한 워커 수", "workers connected"),
-            cx.t(
-                "READY를 보낸 워커가 없습니다",
-                "none sent READY"
-            ),
+            cx.t("READY를 보낸 워커가 없습니다", "none sent READY"),
             START_WINDOW.as_secs()
         );
         let mut f = Failure::new(message).expected("READY");
@@ -218,7 +219,9 @@ impl Workers {
                         cx.t("결과가 n*n이 아닙니다", "the result is not n*n")
                     ))
                     .expected(format!("DONE {id} {want}"))
-                    .actual(text::escape_student(format!("DONE {id} {result}").as_bytes()))
+                    .actual(text::escape_student(
+                        format!("DONE {id} {result}").as_bytes(),
+                    ))
                     .into();
                 }
             }
@@ -296,7 +299,11 @@ impl Workers {
             return Verdict::pass();
         }
         twice.sort_unstable();
-        let mut shown: Vec<String> = twice.iter().take(6).map(|(id, n)| format!("{id} ×{n}")).collect();
+        let mut shown: Vec<String> = twice
+            .iter()
+            .take(6)
+            .map(|(id, n)| format!("{id} ×{n}"))
+            .collect();
         if twice.len() > 6 {
             shown.push(format!("... ({})", twice.len()));
         }
@@ -317,7 +324,13 @@ impl Workers {
             Ok(s) => s,
             Err(v) => return v,
         };
-        let most = s.record.conns.iter().map(|c| c.max_outstanding).max().unwrap_or(0);
+        let most = s
+            .record
+            .conns
+            .iter()
+            .map(|c| c.max_outstanding)
+            .max()
+            .unwrap_or(0);
         let early: usize = s.record.conns.iter().map(|c| c.early_readys).sum();
         if most <= 1 && early == 0 {
             return Verdict::pass();
