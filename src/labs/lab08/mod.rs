@@ -12,6 +12,7 @@
 
 mod broker;
 mod peer;
+mod resilience;
 mod workers;
 
 use super::server::StudentServer;
@@ -83,9 +84,9 @@ impl LabDriver for Lab08 {
                 Check::ExactTopic => broker::exact_topic(server, cx).await,
                 Check::EverySubscriber => broker::every_subscriber(server, cx).await,
                 Check::Unsub => broker::unsub(server, cx).await,
-                Check::SlowSubscriber => broker::slow_subscriber(server, cx).await,
-                Check::SubscriberVanishes => broker::subscriber_vanishes(server, cx).await,
-                Check::SeveralPublishers => broker::several_publishers(server, cx).await,
+                Check::SlowSubscriber => resilience::slow_subscriber(server, cx).await,
+                Check::SubscriberVanishes => resilience::subscriber_vanishes(server, cx).await,
+                Check::SeveralPublishers => resilience::several_publishers(server, cx).await,
                 Check::ClientReady => self.workers.ready(&cx).await,
                 Check::ClientResults => self.workers.results(&cx),
                 Check::ClientNoneLost => self.workers.none_lost(&cx),
