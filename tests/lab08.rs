@@ -143,3 +143,20 @@ fn a_worker_that_ignores_end_fails_client_exits() {
     );
     assert!(hint.contains("break"), "{hint}");
 }
+
+/// A worker that never asks again after its first task: the work stalls (the grader notices
+/// within seconds), `client_none_lost` says the workers stopped asking, and `client_exits` does
+/// not blame a worker for waiting when no `END` ever went out.
+#[test]
+fn a_worker_that_stops_asking_fails_client_none_lost_only() {
+    let (r, v) = variant("stops_asking");
+    r.code(1);
+    assert_eq!(statuses(&v), expect(&["client_none_lost"], &[]), "{r}");
+    let (message, hint) = words(&v, "client_none_lost");
+    assert!(message.contains("stopped asking"), "{message}");
+    assert!(hint.contains("READY again"), "{hint}");
+    let note = check(&v, "client_exits")["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(note.contains("waiting for work"), "{v:#}");
+}

@@ -68,6 +68,16 @@ pub struct Record {
 }
 
 impl Record {
+    /// A number that grows with everything the workers do (lines, connections, closes): the
+    /// same number twice means nothing happened in between.
+    pub fn activity(&self) -> usize {
+        self.conns
+            .iter()
+            .map(|c| 1 + c.readys + c.done.len() + c.bad.len() + usize::from(c.closed))
+            .sum::<usize>()
+            + self.handed
+    }
+
     /// Every task handed out, and every connection still open was told `END`.
     pub fn finished(&self, total: usize) -> bool {
         self.handed == total && self.conns.iter().all(|c| c.closed || c.ends > 0)

@@ -26,6 +26,9 @@ const START_WINDOW: Duration = Duration::from_secs(10);
 const EXIT_GRACE: Duration = Duration::from_secs(3);
 /// The whole session, at most.
 const SESSION_LIMIT: Duration = Duration::from_secs(25);
+/// Once handing out began, a session in which nothing happens for this long has stalled
+/// (workers waiting for tasks they did not ask for, or holding tasks they do not answer).
+const STALL: Duration = Duration::from_secs(5);
 
 /// How one worker process ended.
 struct Ended {
@@ -106,10 +109,16 @@ impl Workers {
         }
         let started = Instant::now();
         let mut settle: Option<Instant> = None;
+        let mut last_change = (started, 0);
         loop {
             let all_exited = procs.iter_mut().all(|p| p.try_exit().is_some());
             let record = ventilator.record();
             let now = Instant::now();
+            let activity = record.activity();
+            if activity != last_change.1 {
+                last_change = (now, activity);
+            }
+            let stalled = record.started && now >= last_change.0 + STALL;
             if record.finished(tasks.len()) && settle.is_none() {
                 settle = Some(now + EXIT_GRACE);
             }
@@ -117,6 +126,7 @@ impl Workers {
             if all_exited
                 || now >= end
                 || settle.is_some_and(|s| now >= s)
+                || stalled
                 || (nobody && now >= started + START_WINDOW)
             {
                 break;
@@ -379,6 +389,7 @@ impl Workers {
             Ok(s) => s,
             Err(v) => return v,
         };
+        let mut waiting = 0;
         for (i, e) in s.ended.iter().enumerate() {
             let who = format!("{} {}/{WORKERS}", cx.t("워커", "worker"), i + 1);
             let problem = match (e.exit, &e.traceback) {
@@ -393,13 +404,12 @@ impl Workers {
                     ),
                     Some("never_ends"),
                 )),
-                (None, _) => Some((
-                    cx.t(
-                        "작업이 끝나지 않은 채 제한 시간이 지나 채점기가 종료했습니다",
-                        "the grader stopped it at the time limit, before the work was done",
-                    ),
-                    Some("never_ends"),
-                )),
+                // END never went out (the work stalled: another check's lesson), so whether it
+                // would have ended on END cannot be told; waiting for work is not a fault.
+                (None, _) => {
+                    waiting += 1;
+                    None
+                }
                 (Some(_), Some(exc)) => Some((
                     format!(
                         "{}: {exc}",
@@ -420,6 +430,15 @@ impl Workers {
                     None => f.into(),
                 };
             }
+        }
+        if waiting > 0 {
+            return Verdict::pass_with(format!(
+                "{}: {waiting}",
+                cx.t(
+                    "END를 받기 전이라 일을 기다리던 중에 채점기가 종료한 워커 수 (END를 보내지 못한 까닭은 다른 검사를 보세요)",
+                    "workers stopped by the grader while still waiting for work, before any END (see the other checks for why none came)"
+                )
+            ));
         }
         Verdict::pass()
     }
