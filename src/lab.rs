@@ -12,6 +12,7 @@ pub enum LabId {
     Lab05,
     Lab06,
     Lab07,
+    Lab08,
 }
 
 /// Which side of a conversation a student's program plays; the grader plays the other.
@@ -154,6 +155,24 @@ const LABS: &[LabInfo] = &[
         }],
         seed_port: None,
         exercise: "lab07_http_client",
+    },
+    LabInfo {
+        id: LabId::Lab08,
+        key: "lab08",
+        name: "patterns",
+        dir: "08_patterns",
+        programs: &[
+            Program {
+                role: Role::Server,
+                file: "labs/08_patterns/broker.py",
+            },
+            Program {
+                role: Role::Client,
+                file: "labs/08_patterns/worker.py",
+            },
+        ],
+        seed_port: Some(6789),
+        exercise: "lab08_patterns",
     },
 ];
 

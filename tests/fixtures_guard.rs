@@ -5,7 +5,7 @@ use crate::util::*;
 
 /// (variants folder, the solution they were made from, the files of a submission). In a lab
 /// with two programs, a variant changes exactly one file and keeps the other as it is.
-const FAMILIES: [(&str, &str, &[&str]); 6] = [
+const FAMILIES: [(&str, &str, &[&str]); 7] = [
     (
         "tests/fixtures/lab02",
         "exercises/lab02_dns/solution",
@@ -41,6 +41,11 @@ const FAMILIES: [(&str, &str, &[&str]); 6] = [
         "tests/fixtures/lab07",
         "exercises/lab07_http_client/solution",
         &["labs/07_http_client/http_client.py"],
+    ),
+    (
+        "tests/fixtures/lab08",
+        "exercises/lab08_patterns/solution",
+        &["labs/08_patterns/broker.py", "labs/08_patterns/worker.py"],
     ),
 ];
 

@@ -533,3 +533,49 @@ fn lab07_urllib3_with_read_false_passes() {
     r.code(0);
     assert_eq!(v["score"], v["max_score"], "{r}");
 }
+
+const LAB08: [&str; 16] = [
+    "starts",
+    "uses_port",
+    "delivers",
+    "exact_topic",
+    "every_subscriber",
+    "unsub",
+    "slow_subscriber",
+    "subscriber_vanishes",
+    "several_publishers",
+    "client_ready",
+    "client_results",
+    "client_none_lost",
+    "client_no_duplicates",
+    "client_one_at_a_time",
+    "client_spread",
+    "client_exits",
+];
+
+/// The shortest broker a student writes from the handout: a thread per connection reading
+/// lines with `makefile`, a list of subscribers per topic, `sendall` to each, no error
+/// handling. The topics, copies, UNSUB and several publishers are right; a subscriber that
+/// stops reading blocks the publisher's thread (and with it the other subscriber), and one
+/// that resets kills the thread of the next publisher that sends to it, so the subscriber
+/// after it in the list gets nothing. Its worker, a `for line in f` loop, is right.
+#[test]
+fn lab08_shortest_misses_slow_subscriber_and_subscriber_vanishes() {
+    let (r, v) = grade_json("lab08", "tests/fixtures/literal/lab08_shortest", &[]);
+    assert_eq!(
+        statuses(&v),
+        expect(
+            &LAB08,
+            &[
+                ("slow_subscriber", "failed"),
+                ("subscriber_vanishes", "failed")
+            ]
+        ),
+        "{r}"
+    );
+    r.code(1);
+    let (_, hint) = words(&v, "slow_subscriber");
+    assert!(hint.contains("sendall"), "{hint}");
+    let (message, _) = words(&v, "subscriber_vanishes");
+    assert!(message.contains("0 / 2"), "{message}");
+}

@@ -119,3 +119,8 @@ fn lab07_starter_runs_and_has_work_left() {
         starter("lab07", "exercises/lab07_http_client/starter", &[], true);
     }
 }
+
+#[test]
+fn lab08_starter_runs_and_has_work_left() {
+    starter("lab08", "exercises/lab08_patterns/starter", &[], true);
+}

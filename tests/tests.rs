@@ -20,6 +20,7 @@ mod lab04;
 mod lab05;
 mod lab06;
 mod lab07;
+mod lab08;
 mod literal;
 #[cfg(unix)]
 mod package;

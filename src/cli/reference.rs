@@ -108,6 +108,20 @@ pub(super) async fn run(
             .await;
         }
         (LabId::Lab07, _) => reference::lab07::run(args, &mut out, err).await,
+        (LabId::Lab08, Some("broker")) => {
+            let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
+                Ok(l) => l,
+                Err(e) => return usage(format!("failed to listen on 0.0.0.0:{port}: {e}")),
+            };
+            let banner = format!("[BROKER] publish-subscribe broker on 0.0.0.0:{port}");
+            return serve(&banner, reference::lab08::serve(listener)).await;
+        }
+        (LabId::Lab08, Some("worker")) => reference::lab08::worker(&args[1..], &mut out, err).await,
+        (LabId::Lab08, _) => {
+            return usage(format!(
+                "grade reference {lab} broker [--port N] | worker HOST PORT"
+            ));
+        }
         (LabId::Lab04 | LabId::Lab05, _) => {
             return usage(format!(
                 "grade reference {lab} server [--port N] | client HOST PORT MESSAGE..."

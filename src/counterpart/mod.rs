@@ -9,3 +9,4 @@
 pub mod httpbin;
 pub mod tcp_lines;
 pub mod udp;
+pub mod ventilator;

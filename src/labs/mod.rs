@@ -10,6 +10,7 @@ pub mod lab04;
 pub mod lab05;
 pub mod lab06;
 pub mod lab07;
+pub mod lab08;
 pub mod server;
 
 use std::future::Future;
@@ -88,7 +89,9 @@ pub struct DriverEnv {
 /// Whether a lab uses hermetic mode (entered before the runtime starts, so decided early).
 pub fn wants_hermetic(lab: LabId) -> bool {
     match lab {
-        LabId::Lab01 | LabId::Lab04 | LabId::Lab05 | LabId::Lab06 | LabId::Lab07 => false,
+        LabId::Lab01 | LabId::Lab04 | LabId::Lab05 | LabId::Lab06 | LabId::Lab07 | LabId::Lab08 => {
+            false
+        }
         LabId::Lab02 | LabId::Lab03 => true,
     }
 }
@@ -270,6 +273,7 @@ pub fn check_specs(lab: LabId) -> &'static [spec::CheckSpec] {
         LabId::Lab05 => lab05::CHECKS,
         LabId::Lab06 => lab06::CHECKS,
         LabId::Lab07 => lab07::CHECKS,
+        LabId::Lab08 => lab08::CHECKS,
     }
 }
 
@@ -288,5 +292,6 @@ pub fn driver_for(lab: LabId, programs: Programs, env: DriverEnv) -> Option<Box<
         LabId::Lab05 => Some(Box::new(lab05::Lab05::new(programs, env))),
         LabId::Lab06 => Some(Box::new(lab06::Lab06::new(programs.first()))),
         LabId::Lab07 => Some(Box::new(lab07::Lab07::new(programs.first(), env))),
+        LabId::Lab08 => Some(Box::new(lab08::Lab08::new(programs, env))),
     }
 }

@@ -1,0 +1,104 @@
+//! lab08 patterns: two messaging patterns of seed 001 over TCP lines. The student's `broker.py`
+//! is a publish-subscribe broker (`SUB topic`, `UNSUB topic`, `PUB topic text` in; `MSG topic
+//! text` out to every connection subscribed to exactly that topic); the grader plays its
+//! publishers and subscribers, one of which stops reading and one of which resets. The
+//! student's `worker.py HOST PORT` is a pull worker; the grader runs three at once against its
+//! own ventilator and sink ([`crate::counterpart::ventilator`]) and grades what they did.
+//!
+//! The broker handles two connections in an order of its own, so the grader never assumes a
+//! `SUB` is in effect because it was sent: it publishes a sync text until the subscriber
+//! receives it ([`peer::subscribe`]), and it knows a subscriber has everything once a fence
+//! text published after the messages has reached it.
+
+mod broker;
+mod peer;
+mod resilience;
+mod workers;
+
+use super::server::StudentServer;
+use super::{BoxFuture, CheckCx, DriverEnv, LabDriver};
+use crate::harness::ports::Probe;
+use crate::i18n::Lang;
+use crate::lab::Role;
+use crate::reference::lab08::DEFAULT_PORT;
+use crate::report::Verdict;
+use crate::submission::Programs;
+use workers::Workers;
+
+checks! {
+    enum Check {
+        Starts = "starts",
+        UsesPort = "uses_port" needs ["starts"],
+        Delivers = "delivers" needs ["starts"],
+        ExactTopic = "exact_topic" needs ["starts"] hints ["prefix"],
+        EverySubscriber = "every_subscriber" needs ["starts"] hints ["one_only", "twice"],
+        Unsub = "unsub" needs ["starts"],
+        SlowSubscriber = "slow_subscriber" needs ["starts"],
+        SubscriberVanishes = "subscriber_vanishes" needs ["starts"],
+        SeveralPublishers = "several_publishers" needs ["starts"],
+        ClientReady = "client_ready",
+        ClientResults = "client_results" needs ["client_ready"],
+        ClientNoneLost = "client_none_lost" needs ["client_ready"] hints ["stopped_asking"],
+        ClientNoDuplicates = "client_no_duplicates" needs ["client_ready"],
+        ClientOneAtATime = "client_one_at_a_time" needs ["client_ready"],
+        ClientSpread = "client_spread" needs ["client_ready"],
+        ClientExits = "client_exits" needs ["client_ready"] hints ["never_ends"],
+    }
+}
+
+/// The checks, in the order of `graders/lab08/lab.toml`.
+pub const CHECKS: &[super::spec::CheckSpec] = Check::SPECS;
+
+pub struct Lab08 {
+    server: StudentServer,
+    workers: Workers,
+}
+
+impl Lab08 {
+    pub fn new(programs: Programs, env: DriverEnv) -> Lab08 {
+        let launch = programs.get(Role::Server).cloned().map_err(Clone::clone);
+        let server = StudentServer::new(launch, DEFAULT_PORT, Probe::Tcp);
+        let launch = programs.get(Role::Client).cloned().map_err(Clone::clone);
+        Lab08 {
+            server,
+            workers: Workers::new(launch, env.seed),
+        }
+    }
+}
+
+impl LabDriver for Lab08 {
+    fn run_check<'a>(&'a mut self, id: &'a str, cx: CheckCx<'a>) -> BoxFuture<'a, Verdict> {
+        Box::pin(async move {
+            let Some(check) = Check::parse(id) else {
+                return Verdict::Error(format!("lab08 has no check `{id}`"));
+            };
+            // Every broker check gets a running broker, started again if it exited.
+            if let Err(v) = self.server.before_check(CHECKS, id, &cx).await {
+                return v;
+            }
+            let server = &mut self.server;
+            match check {
+                Check::Starts => server.start(&cx).await,
+                Check::UsesPort => server.uses_port(&cx),
+                Check::Delivers => broker::delivers(server, cx).await,
+                Check::ExactTopic => broker::exact_topic(server, cx).await,
+                Check::EverySubscriber => broker::every_subscriber(server, cx).await,
+                Check::Unsub => broker::unsub(server, cx).await,
+                Check::SlowSubscriber => resilience::slow_subscriber(server, cx).await,
+                Check::SubscriberVanishes => resilience::subscriber_vanishes(server, cx).await,
+                Check::SeveralPublishers => resilience::several_publishers(server, cx).await,
+                Check::ClientReady => self.workers.ready(&cx).await,
+                Check::ClientResults => self.workers.results(&cx),
+                Check::ClientNoneLost => self.workers.none_lost(&cx),
+                Check::ClientNoDuplicates => self.workers.no_duplicates(&cx),
+                Check::ClientOneAtATime => self.workers.one_at_a_time(&cx),
+                Check::ClientSpread => self.workers.spread(&cx),
+                Check::ClientExits => self.workers.exits(&cx),
+            }
+        })
+    }
+
+    fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
+        Box::pin(self.server.stop(lang))
+    }
+}

@@ -1,0 +1,247 @@
+//! lab08's broker checks about what a broker must survive: a subscriber that stops reading,
+//! one that resets, three publishers writing at once in pieces.
+
+use std::time::Duration;
+
+use super::broker::{Checked, WAIT, connect, flat, or_nothing, subscribed, text, topic, within};
+use super::peer::{self, Peer, SYNC};
+use crate::labs::CheckCx;
+use crate::labs::server::StudentServer;
+use crate::report::Verdict;
+
+/// The slow-subscriber test: this many messages of [`SLOW_TEXT`] bytes (8 MiB in all, well
+/// beyond what the kernel buffers for a subscriber that does not read), all to arrive at the
+/// subscriber that does read within [`SLOW_WAIT`].
+const SLOW_COUNT: usize = 2048;
+const SLOW_TEXT: usize = 4096;
+const SLOW_WAIT: Duration = Duration::from_secs(10);
+/// The receive buffer of the subscriber that stops reading: small, so it fills soon.
+const SLOW_RCVBUF: u32 = 4096;
+
+pub(super) async fn slow_subscriber(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
+    flat(slow_subscriber_in(server, &mut cx).await)
+}
+
+async fn slow_subscriber_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+    let word = cx.rng.range(0, 7) as usize;
+    let t = topic(cx.rng, word);
+    let tok = cx.rng.token(6);
+    let unit = cx.rng.token(16);
+    let filler: String = unit.chars().cycle().take(SLOW_TEXT).collect();
+    let mut slow = Peer::connect_with(server.addr(), Some(SLOW_RCVBUF), within(cx, WAIT))
+        .await
+        .map_err(|e| Verdict::from(server.failure(format!("{e}"))))?;
+    let mut fast = connect(server, cx).await?;
+    let mut publisher = connect(server, cx).await?;
+    let who = cx.t("읽지 않을 구독자", "the subscriber that will stop reading");
+    subscribed(
+        server,
+        &mut slow,
+        &t,
+        &mut publisher,
+        &format!("{SYNC}{tok}-1"),
+        &who,
+        cx,
+    )
+    .await?;
+    let who = cx.t("계속 읽는 구독자", "the subscriber that keeps reading");
+    subscribed(
+        server,
+        &mut fast,
+        &t,
+        &mut publisher,
+        &format!("{SYNC}{tok}-2"),
+        &who,
+        cx,
+    )
+    .await?;
+    // From here on `slow` reads nothing.
+    let mut all = Vec::with_capacity(SLOW_COUNT * (SLOW_TEXT + t.len() + 16));
+    for i in 0..SLOW_COUNT {
+        all.extend_from_slice(format!("PUB {t} {i:04} {filler}\n").as_bytes());
+    }
+    let until = within(cx, SLOW_WAIT);
+    let prefix = format!("MSG {t} ");
+    let counted = |l: &str| {
+        l.strip_prefix(prefix.as_str())
+            .is_some_and(|m| m.ends_with(&filler))
+    };
+    let (_, got) = tokio::join!(
+        publisher.write(&all, until),
+        fast.count(until, SLOW_COUNT, counted)
+    );
+    drop(slow);
+    if got >= SLOW_COUNT {
+        return Ok(Verdict::pass());
+    }
+    Err(server
+        .failure(format!(
+            "{}: {got} / {SLOW_COUNT} ({} s)",
+            cx.t(
+                "같은 주제의 한 구독자가 읽기를 멈추자, 계속 읽는 다른 구독자가 받은 메시지 수",
+                "with one subscriber of the topic no longer reading, messages the other subscriber received"
+            ),
+            SLOW_WAIT.as_secs()
+        ))
+        .into())
+}
+
+pub(super) async fn subscriber_vanishes(
+    server: &mut StudentServer,
+    mut cx: CheckCx<'_>,
+) -> Verdict {
+    let r = vanishes_in(server, &mut cx).await;
+    flat(r)
+}
+
+async fn vanishes_in(server: &mut StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+    let word = cx.rng.range(0, 7) as usize;
+    let (t, t2) = (topic(cx.rng, word), topic(cx.rng, word + 1));
+    let tok = cx.rng.token(6);
+    let texts: Vec<String> = (1..=2)
+        .map(|k| text(cx.rng, &format!("still{k}")))
+        .collect();
+    let mut gone = connect(server, cx).await?;
+    let mut stay = connect(server, cx).await?;
+    let mut publisher = connect(server, cx).await?;
+    // The one that leaves subscribed first: a broker that sends in subscription order meets it
+    // before the one that stays.
+    let who = cx.t("떠날 구독자", "the subscriber that will leave");
+    subscribed(
+        server,
+        &mut gone,
+        &t,
+        &mut publisher,
+        &format!("{SYNC}{tok}-1"),
+        &who,
+        cx,
+    )
+    .await?;
+    let who = cx.t("남는 구독자", "the subscriber that stays");
+    subscribed(
+        server,
+        &mut stay,
+        &t,
+        &mut publisher,
+        &format!("{SYNC}{tok}-2"),
+        &who,
+        cx,
+    )
+    .await?;
+    gone.reset();
+    let after = cx.t(
+        "한 구독자가 연결을 갑자기 끊은(reset) 뒤",
+        "after a subscriber reset its connection,",
+    );
+    if let Some(e) = server.exits_within(Duration::from_millis(500)).await {
+        let what = cx.t("브로커가 종료되었습니다", "the broker exited");
+        return Err(server.failure(format!("{after} {what} ({e})")).into());
+    }
+    let until = within(cx, WAIT);
+    for m in &texts {
+        let _ = publisher.send(&format!("PUB {t} {m}"), until).await;
+    }
+    let all = |l: &[String]| texts.iter().all(|m| peer::has(l, &t, m));
+    if !stay.read_until(until, all).await {
+        let got = texts.iter().filter(|m| stay.has(&t, m)).count();
+        let what = match server.exited() {
+            Some(e) => format!(
+                "{} ({e})",
+                cx.t("브로커가 종료되었습니다", "the broker exited")
+            ),
+            None => format!(
+                "{}: {got} / 2",
+                cx.t(
+                    "남은 구독자가 그 뒤에 발행된 메시지를 받은 수",
+                    "messages published afterwards that the remaining subscriber received"
+                )
+            ),
+        };
+        let expected: Vec<String> = texts.iter().map(|m| format!("MSG {t} {m}")).collect();
+        return Err(server
+            .failure(format!("{after} {what}"))
+            .compare(&expected.join("\n"), &or_nothing(stay.shown_real(5), cx))
+            .into());
+    }
+    // And the broker still takes new connections and subscriptions.
+    let mut fresh = connect(server, cx).await?;
+    let who = format!("{after} {}", cx.t("새 구독자", "a new subscriber"));
+    subscribed(
+        server,
+        &mut fresh,
+        &t2,
+        &mut publisher,
+        &format!("{SYNC}{tok}-3"),
+        &who,
+        cx,
+    )
+    .await?;
+    Ok(Verdict::pass())
+}
+
+pub(super) async fn several_publishers(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
+    flat(several_publishers_in(server, &mut cx).await)
+}
+
+async fn several_publishers_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+    let word = cx.rng.range(0, 7) as usize;
+    let t = topic(cx.rng, word);
+    let sync = format!("{SYNC}{}", cx.rng.token(6));
+    let texts: Vec<Vec<String>> = (1..=3)
+        .map(|p| {
+            (1..=3)
+                .map(|k| text(cx.rng, &format!("p{p}-{k}")))
+                .collect()
+        })
+        .collect();
+    let mut sub = connect(server, cx).await?;
+    let mut publishers = Vec::new();
+    for _ in 0..3 {
+        publishers.push(connect(server, cx).await?);
+    }
+    let who = cx.t("구독자", "the subscriber");
+    subscribed(server, &mut sub, &t, &mut publishers[0], &sync, &who, cx).await?;
+    // Each publisher's lines in 7-byte pieces, the three written in turn: the broker sees
+    // pieces of three lines at once, and must keep each connection's bytes apart.
+    let streams: Vec<Vec<u8>> = texts
+        .iter()
+        .map(|ms| {
+            ms.iter()
+                .flat_map(|m| format!("PUB {t} {m}\n").into_bytes())
+                .collect()
+        })
+        .collect();
+    let until = within(cx, WAIT);
+    let rounds = streams
+        .iter()
+        .map(|s| s.len().div_ceil(7))
+        .max()
+        .unwrap_or(0);
+    for r in 0..rounds {
+        for (p, s) in publishers.iter_mut().zip(&streams) {
+            if let Some(piece) = s.chunks(7).nth(r) {
+                let _ = p.write(piece, until).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    let all: Vec<&String> = texts.iter().flatten().collect();
+    if sub
+        .read_until(until, |l| all.iter().all(|m| peer::has(l, &t, m)))
+        .await
+    {
+        return Ok(Verdict::pass());
+    }
+    let got = all.iter().filter(|m| sub.has(&t, m)).count();
+    let expected: Vec<String> = all.iter().map(|m| format!("MSG {t} {m}")).collect();
+    Err(server
+        .failure(format!(
+            "{}: {got} / 9",
+            cx.t(
+                "세 발행자가 동시에 조각조각 보낸 메시지 가운데 구독자가 받은 수",
+                "of the messages three publishers sent at once, in pieces, the subscriber received"
+            )
+        ))
+        .compare(&expected.join("\n"), &or_nothing(sub.shown_real(12), cx))
+        .into())
+}
