@@ -11,6 +11,7 @@ pub enum LabId {
     Lab04,
     Lab05,
     Lab06,
+    Lab09,
 }
 
 /// Which side of a conversation a student's program plays; the grader plays the other.
@@ -141,6 +142,24 @@ const LABS: &[LabInfo] = &[
         }],
         seed_port: Some(8000),
         exercise: "lab06_http_server",
+    },
+    LabInfo {
+        id: LabId::Lab09,
+        key: "lab09",
+        name: "websocket",
+        dir: "09_websocket",
+        programs: &[
+            Program {
+                role: Role::Server,
+                file: "labs/09_websocket/chat_server.py",
+            },
+            Program {
+                role: Role::Client,
+                file: "labs/09_websocket/chat_client.py",
+            },
+        ],
+        seed_port: Some(8765),
+        exercise: "lab09_websocket",
     },
 ];
 

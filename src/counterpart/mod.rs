@@ -8,3 +8,4 @@
 
 pub mod tcp_lines;
 pub mod udp;
+pub mod ws_room;
