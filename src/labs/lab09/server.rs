@@ -63,11 +63,26 @@ impl Peer {
         self.read_until(until, |seen| has(seen, token)).await
     }
 
+    /// Leaves politely: a close frame, then a short wait for the server's, so that the next
+    /// check starts in a room the server has already tidied (only `client_leaves` vanishes).
+    async fn leave(mut self) {
+        let bye = async {
+            let _ = self.ws.close(None).await;
+            while let Some(Ok(_)) = self.ws.next().await {}
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(500), bye).await;
+    }
+
     /// Leaves without a close frame: a TCP reset, as a crashed program or a lost network does.
     fn vanish(self) {
         let _ = self.ws.get_ref().set_zero_linger();
         drop(self);
     }
+}
+
+/// Every peer leaves politely, at once.
+async fn leave(peers: Vec<Peer>) {
+    futures_util::future::join_all(peers.into_iter().map(Peer::leave)).await;
 }
 
 fn has(seen: &[String], token: &str) -> bool {
@@ -151,7 +166,10 @@ fn shown(peers: &[Peer]) -> String {
 
 pub(super) async fn handshake(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Verdict {
     match connect(s, "A", cx).await {
-        Ok(_) => Verdict::pass(),
+        Ok(p) => {
+            p.leave().await;
+            Verdict::pass()
+        }
         Err(m) => fail(s, m),
     }
 }
@@ -161,6 +179,12 @@ pub(super) async fn sender_receives(s: &mut StudentServer, cx: &mut CheckCx<'_>)
         Ok(p) => p,
         Err(v) => return v,
     };
+    let v = sender_receives_in(s, &mut peers, cx).await;
+    leave(peers).await;
+    v
+}
+
+async fn sender_receives_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx<'_>) -> Verdict {
     let m = format!("me-too-{}", cx.rng.token(10));
     peers[0].say(&m).await;
     let until = cx.deadline.min(Instant::now() + WAIT);
@@ -182,7 +206,7 @@ pub(super) async fn sender_receives(s: &mut StudentServer, cx: &mut CheckCx<'_>)
     };
     s.failure(message)
         .expected(format!("A: {m}"))
-        .actual(shown(&peers))
+        .actual(shown(peers))
         .into()
 }
 
@@ -191,6 +215,12 @@ pub(super) async fn broadcast(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Ve
         Ok(p) => p,
         Err(v) => return v,
     };
+    let v = broadcast_in(s, &mut peers, cx).await;
+    leave(peers).await;
+    v
+}
+
+async fn broadcast_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx<'_>) -> Verdict {
     let m = format!("hello-all-{}", cx.rng.token(10));
     peers[0].say(&m).await;
     let until = cx.deadline.min(Instant::now() + WAIT);
@@ -222,7 +252,7 @@ pub(super) async fn broadcast(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Ve
     };
     s.failure(message)
         .expected(format!("B: {m}\nC: {m}"))
-        .actual(shown(&peers))
+        .actual(shown(peers))
         .into()
 }
 
@@ -231,6 +261,12 @@ pub(super) async fn unchanged(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Ve
         Ok(p) => p,
         Err(v) => return v,
     };
+    let v = unchanged_in(s, &mut peers, cx).await;
+    leave(peers).await;
+    v
+}
+
+async fn unchanged_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx<'_>) -> Verdict {
     let m = format!("안녕하세요 {} 😀", cx.rng.token(8));
     peers[0].say(&m).await;
     let until = cx.deadline.min(Instant::now() + WAIT);
@@ -258,11 +294,17 @@ pub(super) async fn unchanged(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Ve
 }
 
 pub(super) async fn order(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Verdict {
-    const EACH: usize = 5;
     let mut peers = match join(s, &["A", "B", "C"], cx).await {
         Ok(p) => p,
         Err(v) => return v,
     };
+    let v = order_in(s, &mut peers, cx).await;
+    leave(peers).await;
+    v
+}
+
+async fn order_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx<'_>) -> Verdict {
+    const EACH: usize = 5;
     // sent[k][i]: the i-th message of peer k, each with a token of its own.
     let sent: Vec<Vec<String>> = peers
         .iter()
@@ -280,11 +322,11 @@ pub(super) async fn order(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Verdic
     }
     let all: Vec<&String> = sent.iter().flatten().collect();
     let until = cx.deadline.min(Instant::now() + WAIT);
-    for p in &mut peers {
+    for p in peers.iter_mut() {
         p.read_until(until, |seen| all.iter().all(|m| has(seen, m)))
             .await;
     }
-    for p in &peers {
+    for p in peers.iter() {
         for (k, from) in sent.iter().enumerate() {
             let at: Vec<Option<usize>> = from
                 .iter()
@@ -335,6 +377,12 @@ pub(super) async fn client_leaves(s: &mut StudentServer, cx: &mut CheckCx<'_>) -
         Ok(p) => p,
         Err(v) => return v,
     };
+    let v = client_leaves_in(s, &mut peers, cx).await;
+    leave(peers).await;
+    v
+}
+
+async fn client_leaves_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx<'_>) -> Verdict {
     let gone = peers.pop().expect("three peers");
     gone.vanish();
     // A server that dies of it does so as soon as it sees the reset: give that a moment.
