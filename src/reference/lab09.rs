@@ -28,7 +28,8 @@ pub async fn client(args: &[String]) -> i32 {
         eprintln!("usage: python chat_client.py URL");
         return 2;
     };
-    let connect = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(ws_room::config()), true);
+    let connect =
+        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(ws_room::config()), true);
     let ws = match tokio::time::timeout(Duration::from_secs(5), connect).await {
         Ok(Ok((ws, _))) => ws,
         Ok(Err(e)) => {

@@ -64,13 +64,18 @@ impl ClientSide {
         let room = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
             .and_then(|l| Room::start(l, Some(LIFETIME)))
-            .map_err(|e| (None, Verdict::Error(format!("the grader's room failed: {e}"))))?;
+            .map_err(|e| {
+                (
+                    None,
+                    Verdict::Error(format!("the grader's room failed: {e}")),
+                )
+            })?;
         let url = format!("ws://127.0.0.1:{}/", room.addr().port());
         let spec = launch
             .spec(&[url.as_str()], vec![], Limits::for_budget(BUDGET))
             .with_stdin();
-        let process =
-            Supervised::spawn(&spec).map_err(|e| (None, spawn_failure(cx.lang, &spec, launch, &e)))?;
+        let process = Supervised::spawn(&spec)
+            .map_err(|e| (None, spawn_failure(cx.lang, &spec, launch, &e)))?;
         let mut run = Run { room, process, url };
         let until = cx.deadline.min(Instant::now() + WAIT);
         // Joined, or gone: poll the process between short waits on the room.
@@ -125,9 +130,14 @@ impl ClientSide {
 
     /// Writes `line` to the client's input and waits until the room has `count` messages.
     async fn line_reaches_room(&mut self, line: &str, count: usize, cx: &CheckCx<'_>) {
-        let Some(run) = self.main.as_mut() else { return };
+        let Some(run) = self.main.as_mut() else {
+            return;
+        };
         let until = cx.deadline.min(Instant::now() + WAIT);
-        let _ = run.process.send_stdin(format!("{line}\n").as_bytes(), until).await;
+        let _ = run
+            .process
+            .send_stdin(format!("{line}\n").as_bytes(), until)
+            .await;
         run.room
             .wait_until(until, |r| r.received().len() >= count)
             .await;
@@ -172,7 +182,9 @@ impl ClientSide {
                 "the messages the server received are not the lines typed (one message per line, as typed)",
             )
         };
-        let newline = got.iter().any(|r| matches!(r, Received::Text(t) if t.ends_with('\n')));
+        let newline = got
+            .iter()
+            .any(|r| matches!(r, Received::Text(t) if t.ends_with('\n')));
         let f = self.failure(message).compare(&expected, &shown.join("\n"));
         if newline { f.hint("newline") } else { f }.into()
     }
@@ -182,7 +194,10 @@ impl ClientSide {
         let Some(run) = self.main.as_ref() else {
             return false;
         };
-        shows(&String::from_utf8_lossy(&run.process.stdout.searchable()), text)
+        shows(
+            &String::from_utf8_lossy(&run.process.stdout.searchable()),
+            text,
+        )
     }
 
     async fn wait_shown(&self, texts: &[&str], until: Instant) -> bool {
@@ -211,7 +226,10 @@ impl ClientSide {
             .as_ref()
             .map(|r| String::from_utf8_lossy(&r.process.stdout.searchable()).into_owned())
             .unwrap_or_default();
-        let expected: Vec<String> = texts.iter().map(|t| format!("{RECEIVED_PREFIX}{t}")).collect();
+        let expected: Vec<String> = texts
+            .iter()
+            .map(|t| format!("{RECEIVED_PREFIX}{t}"))
+            .collect();
         let f = self
             .failure(cx.t(
                 "서버가 돌려보낸 메시지를 \"< 메시지\" 줄로 출력하지 않았습니다 (5 s)",
@@ -253,7 +271,12 @@ impl ClientSide {
             )
         });
         let f = f.expected(format!("{RECEIVED_PREFIX}{p}"));
-        if after_input { f.hint("after_input") } else { f }.into()
+        if after_input {
+            f.hint("after_input")
+        } else {
+            f
+        }
+        .into()
     }
 
     pub(super) async fn exits(&mut self, cx: &mut CheckCx<'_>) -> Verdict {
@@ -287,7 +310,10 @@ impl ClientSide {
     }
 
     pub(super) async fn stop(&mut self) {
-        for run in [self.main.as_mut(), self.closing.as_mut()].into_iter().flatten() {
+        for run in [self.main.as_mut(), self.closing.as_mut()]
+            .into_iter()
+            .flatten()
+        {
             run.process.shutdown(Duration::from_millis(200)).await;
         }
     }

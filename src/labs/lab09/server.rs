@@ -110,7 +110,10 @@ async fn connect(s: &StudentServer, name: &'static str, cx: &CheckCx<'_>) -> Res
         Ok(Err(e)) => {
             return Err(format!(
                 "{}: {e}",
-                cx.t("서버에 연결할 수 없습니다", "could not connect to the server")
+                cx.t(
+                    "서버에 연결할 수 없습니다",
+                    "could not connect to the server"
+                )
             ));
         }
         Err(_) => {
@@ -184,7 +187,11 @@ pub(super) async fn sender_receives(s: &mut StudentServer, cx: &mut CheckCx<'_>)
     v
 }
 
-async fn sender_receives_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx<'_>) -> Verdict {
+async fn sender_receives_in(
+    s: &mut StudentServer,
+    peers: &mut Vec<Peer>,
+    cx: &mut CheckCx<'_>,
+) -> Verdict {
     let m = format!("me-too-{}", cx.rng.token(10));
     peers[0].say(&m).await;
     let until = cx.deadline.min(Instant::now() + WAIT);
@@ -220,7 +227,11 @@ pub(super) async fn broadcast(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Ve
     v
 }
 
-async fn broadcast_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx<'_>) -> Verdict {
+async fn broadcast_in(
+    s: &mut StudentServer,
+    peers: &mut Vec<Peer>,
+    cx: &mut CheckCx<'_>,
+) -> Verdict {
     let m = format!("hello-all-{}", cx.rng.token(10));
     peers[0].say(&m).await;
     let until = cx.deadline.min(Instant::now() + WAIT);
@@ -266,7 +277,11 @@ pub(super) async fn unchanged(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Ve
     v
 }
 
-async fn unchanged_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx<'_>) -> Verdict {
+async fn unchanged_in(
+    s: &mut StudentServer,
+    peers: &mut Vec<Peer>,
+    cx: &mut CheckCx<'_>,
+) -> Verdict {
     let m = format!("안녕하세요 {} 😀", cx.rng.token(8));
     peers[0].say(&m).await;
     let until = cx.deadline.min(Instant::now() + WAIT);
@@ -332,7 +347,9 @@ async fn order_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx
                 .iter()
                 .map(|m| p.seen.iter().position(|x| x.contains(m.as_str())))
                 .collect();
-            let in_order = at.windows(2).all(|w| matches!(w, [Some(a), Some(b)] if a < b));
+            let in_order = at
+                .windows(2)
+                .all(|w| matches!(w, [Some(a), Some(b)] if a < b));
             if in_order && at.iter().all(Option::is_some) {
                 continue;
             }
@@ -382,7 +399,11 @@ pub(super) async fn client_leaves(s: &mut StudentServer, cx: &mut CheckCx<'_>) -
     v
 }
 
-async fn client_leaves_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx<'_>) -> Verdict {
+async fn client_leaves_in(
+    s: &mut StudentServer,
+    peers: &mut Vec<Peer>,
+    cx: &mut CheckCx<'_>,
+) -> Verdict {
     let gone = peers.pop().expect("three peers");
     gone.vanish();
     // A server that dies of it does so as soon as it sees the reset: give that a moment.
@@ -411,9 +432,16 @@ async fn client_leaves_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut
     peers[2].say(&m3).await;
     let until = cx.deadline.min(Instant::now() + WAIT);
     let mut wants: Vec<(usize, Vec<&String>)> = Vec::new();
-    for (i, want) in [(0, vec![&m1, &m2, &m3]), (1, vec![&m1, &m2, &m3]), (2, vec![&m3])] {
+    for (i, want) in [
+        (0, vec![&m1, &m2, &m3]),
+        (1, vec![&m1, &m2, &m3]),
+        (2, vec![&m3]),
+    ] {
         let p = &mut peers[i];
-        if !p.read_until(until, |seen| want.iter().all(|m| has(seen, m))).await {
+        if !p
+            .read_until(until, |seen| want.iter().all(|m| has(seen, m)))
+            .await
+        {
             wants.push((i, want));
         }
     }
@@ -439,7 +467,10 @@ async fn client_leaves_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut
         .collect();
     let exited = s.exited();
     let why = match exited {
-        Some(e) => format!("{} ({e})", cx.t("서버가 종료되었습니다", "the server exited")),
+        Some(e) => format!(
+            "{} ({e})",
+            cx.t("서버가 종료되었습니다", "the server exited")
+        ),
         None => cx.t(
             "남은 클라이언트들이 메시지를 다 받지 못했습니다",
             "the clients still there did not get every message",
