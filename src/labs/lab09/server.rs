@@ -189,7 +189,7 @@ pub(super) async fn sender_receives(s: &mut StudentServer, cx: &mut CheckCx<'_>)
 
 async fn sender_receives_in(
     s: &mut StudentServer,
-    peers: &mut Vec<Peer>,
+    peers: &mut [Peer],
     cx: &mut CheckCx<'_>,
 ) -> Verdict {
     let m = format!("me-too-{}", cx.rng.token(10));
@@ -227,11 +227,7 @@ pub(super) async fn broadcast(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Ve
     v
 }
 
-async fn broadcast_in(
-    s: &mut StudentServer,
-    peers: &mut Vec<Peer>,
-    cx: &mut CheckCx<'_>,
-) -> Verdict {
+async fn broadcast_in(s: &mut StudentServer, peers: &mut [Peer], cx: &mut CheckCx<'_>) -> Verdict {
     let m = format!("hello-all-{}", cx.rng.token(10));
     peers[0].say(&m).await;
     let until = cx.deadline.min(Instant::now() + WAIT);
@@ -277,11 +273,7 @@ pub(super) async fn unchanged(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Ve
     v
 }
 
-async fn unchanged_in(
-    s: &mut StudentServer,
-    peers: &mut Vec<Peer>,
-    cx: &mut CheckCx<'_>,
-) -> Verdict {
+async fn unchanged_in(s: &mut StudentServer, peers: &mut [Peer], cx: &mut CheckCx<'_>) -> Verdict {
     let m = format!("안녕하세요 {} 😀", cx.rng.token(8));
     peers[0].say(&m).await;
     let until = cx.deadline.min(Instant::now() + WAIT);
@@ -318,7 +310,7 @@ pub(super) async fn order(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Verdic
     v
 }
 
-async fn order_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx<'_>) -> Verdict {
+async fn order_in(s: &mut StudentServer, peers: &mut [Peer], cx: &mut CheckCx<'_>) -> Verdict {
     const EACH: usize = 5;
     // sent[k][i]: the i-th message of peer k, each with a token of its own.
     let sent: Vec<Vec<String>> = peers
@@ -331,8 +323,8 @@ async fn order_in(s: &mut StudentServer, peers: &mut Vec<Peer>, cx: &mut CheckCx
         .collect();
     // Interleaved, without waiting: A1 B1 C1 A2 B2 C2 ...
     for i in 0..EACH {
-        for (k, p) in peers.iter_mut().enumerate() {
-            p.say(&sent[k][i]).await;
+        for (p, mine) in peers.iter_mut().zip(&sent) {
+            p.say(&mine[i]).await;
         }
     }
     let all: Vec<&String> = sent.iter().flatten().collect();
