@@ -13,6 +13,7 @@ pub enum LabId {
     Lab06,
     Lab07,
     Lab08,
+    Lab09,
 }
 
 /// Which side of a conversation a student's program plays; the grader plays the other.
@@ -173,6 +174,24 @@ const LABS: &[LabInfo] = &[
         ],
         seed_port: Some(6789),
         exercise: "lab08_patterns",
+    },
+    LabInfo {
+        id: LabId::Lab09,
+        key: "lab09",
+        name: "websocket",
+        dir: "09_websocket",
+        programs: &[
+            Program {
+                role: Role::Server,
+                file: "labs/09_websocket/chat_server.py",
+            },
+            Program {
+                role: Role::Client,
+                file: "labs/09_websocket/chat_client.py",
+            },
+        ],
+        seed_port: Some(8765),
+        exercise: "lab09_websocket",
     },
 ];
 

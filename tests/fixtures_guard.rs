@@ -5,7 +5,7 @@ use crate::util::*;
 
 /// (variants folder, the solution they were made from, the files of a submission). In a lab
 /// with two programs, a variant changes exactly one file and keeps the other as it is.
-const FAMILIES: [(&str, &str, &[&str]); 7] = [
+const FAMILIES: [(&str, &str, &[&str]); 8] = [
     (
         "tests/fixtures/lab02",
         "exercises/lab02_dns/solution",
@@ -46,6 +46,14 @@ const FAMILIES: [(&str, &str, &[&str]); 7] = [
         "tests/fixtures/lab08",
         "exercises/lab08_patterns/solution",
         &["labs/08_patterns/broker.py", "labs/08_patterns/worker.py"],
+    ),
+    (
+        "tests/fixtures/lab09",
+        "exercises/lab09_websocket/solution",
+        &[
+            "labs/09_websocket/chat_server.py",
+            "labs/09_websocket/chat_client.py",
+        ],
     ),
 ];
 

@@ -579,3 +579,55 @@ fn lab08_shortest_misses_slow_subscriber_and_subscriber_vanishes() {
     let (message, _) = words(&v, "subscriber_vanishes");
     assert!(message.contains("0 / 2"), "{message}");
 }
+
+const LAB09: [&str; 14] = [
+    "starts",
+    "uses_port",
+    "handshake",
+    "sender_receives",
+    "broadcast",
+    "unchanged",
+    "order",
+    "client_leaves",
+    "client_connects",
+    "client_sends",
+    "client_prints",
+    "client_pushed",
+    "client_exits",
+    "client_server_closes",
+];
+
+/// The shortest way from the `websockets` documentation: a room with `broadcast` and
+/// try/finally on the fixed port 8765 (bound to "localhost"), and a client that reads a line
+/// with input(), sends it, then waits for one message. The server passes (a port warning);
+/// the client shows other people's messages only after its next line and ends the input with
+/// EOFError's traceback: each its own check, and the server-close check waits on the first.
+#[test]
+fn lab09_websockets_shortest_misses_pushed_messages_and_eof() {
+    if !crate::lab09::websockets_available() {
+        return;
+    }
+    let sub = copy_submission(&root().join("tests/fixtures/literal/lab09_websockets_shortest"));
+    let mut cmd = grade();
+    cmd.args(["lab09", "--format", "json", "--seed", "7", "--submission"])
+        .arg(sub.path());
+    let Some(mut cmd) = in_netns(&cmd) else {
+        return;
+    };
+    let r = run(&mut cmd);
+    assert_nothing_left(sub.path());
+    r.code(1);
+    let v = r.json();
+    let pinned = [
+        ("uses_port", "warning"),
+        ("client_pushed", "failed"),
+        ("client_exits", "failed"),
+        ("client_server_closes", "skipped"),
+    ];
+    assert_eq!(statuses(&v), expect(&LAB09, &pinned), "{r}");
+    let (m, h) = words(&v, "client_pushed");
+    assert!(m.contains("only once the next line was typed"), "{m}");
+    assert!(h.contains("recv()") && h.contains("input()"), "{h}");
+    let (m, _) = words(&v, "client_exits");
+    assert!(m.contains("eoferror"), "{m}");
+}

@@ -10,9 +10,9 @@ fn starter(lab: &str, dir: &str, extra: &[&str], must_run: bool) -> serde_json::
     cmd.args([lab, "--format", "json", "--submission"])
         .arg(sub.path())
         .args(extra);
-    // The lab01 and lab06 starters bind the seed's fixed port 8000: only inside a private
-    // namespace.
-    let mut cmd = if lab == "lab01" || lab == "lab06" {
+    // The lab01 and lab06 starters bind the seed's fixed port 8000 (lab09's 8765): only inside
+    // a private namespace.
+    let mut cmd = if lab == "lab01" || lab == "lab06" || lab == "lab09" {
         match in_netns(&cmd) {
             Some(c) => c,
             None => return serde_json::Value::Null,
@@ -123,4 +123,18 @@ fn lab07_starter_runs_and_has_work_left() {
 #[test]
 fn lab08_starter_runs_and_has_work_left() {
     starter("lab08", "exercises/lab08_patterns/starter", &[], true);
+}
+
+#[test]
+fn lab09_starter_runs_and_has_work_left() {
+    if !crate::lab09::websockets_available() {
+        return;
+    }
+    let v = starter("lab09", "exercises/lab09_websocket/starter", &[], true);
+    if v.is_null() {
+        return;
+    }
+    // An echo server and a client that reads, then receives: the two lessons of the lab.
+    assert_eq!(check(&v, "broadcast")["status"], "failed", "{v:#}");
+    assert_eq!(check(&v, "client_pushed")["status"], "failed", "{v:#}");
 }

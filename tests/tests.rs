@@ -21,6 +21,7 @@ mod lab05;
 mod lab06;
 mod lab07;
 mod lab08;
+mod lab09;
 mod literal;
 #[cfg(unix)]
 mod package;

@@ -122,6 +122,21 @@ pub(super) async fn run(
                 "grade reference {lab} broker [--port N] | worker HOST PORT"
             ));
         }
+        (LabId::Lab09, Some("server")) => {
+            let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
+                Ok(l) => l,
+                Err(e) => return usage(format!("failed to listen on 0.0.0.0:{port}: {e}")),
+            };
+            let banner = format!("[WS] chat server on ws://127.0.0.1:{port}/");
+            return serve(&banner, reference::lab09::serve(listener)).await;
+        }
+        // Prints each message as it arrives, not at the end: straight to stdout.
+        (LabId::Lab09, Some("client")) => return reference::lab09::client(&args[1..]).await,
+        (LabId::Lab09, _) => {
+            return usage(format!(
+                "grade reference {lab} server [--port N] | client URL"
+            ));
+        }
         (LabId::Lab04 | LabId::Lab05, _) => {
             return usage(format!(
                 "grade reference {lab} server [--port N] | client HOST PORT MESSAGE..."

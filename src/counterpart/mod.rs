@@ -10,3 +10,4 @@ pub mod httpbin;
 pub mod tcp_lines;
 pub mod udp;
 pub mod ventilator;
+pub mod ws_room;

@@ -11,6 +11,7 @@ pub mod lab05;
 pub mod lab06;
 pub mod lab07;
 pub mod lab08;
+pub mod lab09;
 pub mod server;
 
 use std::future::Future;
@@ -89,9 +90,13 @@ pub struct DriverEnv {
 /// Whether a lab uses hermetic mode (entered before the runtime starts, so decided early).
 pub fn wants_hermetic(lab: LabId) -> bool {
     match lab {
-        LabId::Lab01 | LabId::Lab04 | LabId::Lab05 | LabId::Lab06 | LabId::Lab07 | LabId::Lab08 => {
-            false
-        }
+        LabId::Lab01
+        | LabId::Lab04
+        | LabId::Lab05
+        | LabId::Lab06
+        | LabId::Lab07
+        | LabId::Lab08
+        | LabId::Lab09 => false,
         LabId::Lab02 | LabId::Lab03 => true,
     }
 }
@@ -274,6 +279,7 @@ pub fn check_specs(lab: LabId) -> &'static [spec::CheckSpec] {
         LabId::Lab06 => lab06::CHECKS,
         LabId::Lab07 => lab07::CHECKS,
         LabId::Lab08 => lab08::CHECKS,
+        LabId::Lab09 => lab09::CHECKS,
     }
 }
 
@@ -293,5 +299,6 @@ pub fn driver_for(lab: LabId, programs: Programs, env: DriverEnv) -> Option<Box<
         LabId::Lab06 => Some(Box::new(lab06::Lab06::new(programs.first()))),
         LabId::Lab07 => Some(Box::new(lab07::Lab07::new(programs.first(), env))),
         LabId::Lab08 => Some(Box::new(lab08::Lab08::new(programs, env))),
+        LabId::Lab09 => Some(Box::new(lab09::Lab09::new(programs))),
     }
 }

@@ -16,6 +16,7 @@ pub mod lab05;
 pub mod lab06;
 pub mod lab07;
 pub mod lab08;
+pub mod lab09;
 pub mod snapshots;
 
 /// A text of a lab's reference that a course may change (`[reference]` in `lab.toml`): the
@@ -36,9 +37,13 @@ pub fn params(lab: LabId) -> &'static [Param] {
     match lab {
         LabId::Lab01 => lab01::PARAMS,
         LabId::Lab06 => lab06::PARAMS,
-        LabId::Lab02 | LabId::Lab03 | LabId::Lab04 | LabId::Lab05 | LabId::Lab07 | LabId::Lab08 => {
-            &[]
-        }
+        LabId::Lab02
+        | LabId::Lab03
+        | LabId::Lab04
+        | LabId::Lab05
+        | LabId::Lab07
+        | LabId::Lab08
+        | LabId::Lab09 => &[],
     }
 }
 

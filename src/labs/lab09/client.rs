@@ -1,0 +1,364 @@
+//! lab09's client checks: the student's `chat_client.py URL` in the grader's room
+//! ([`ws_room::Room`]), with its standard input a pipe the grader writes. One run goes step
+//! by step, a check each: it connects; two lines written to its input reach the room as two
+//! text messages; the room's echo of each is printed `< TEXT`; a message the room pushes
+//! while the client waits on its input is printed at once (a client that reads its input,
+//! then the network, in one loop prints it only after its next line); the end of its input
+//! ends it cleanly. A second run: the room closes, and the client ends cleanly by itself.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::time::Instant;
+
+use super::super::{CheckCx, ran_cleanly, spawn_failure};
+use crate::counterpart::ws_room::{Received, Room};
+use crate::harness::{Finished, Limits, Supervised};
+use crate::reference::lab09::RECEIVED_PREFIX;
+use crate::report::{Failure, Verdict};
+use crate::submission::{Launch, SetupError};
+use crate::text;
+
+/// How long the client has to connect, and the room to see each line.
+const WAIT: Duration = Duration::from_secs(5);
+/// How soon a pushed message must be printed.
+const PROMPTLY: Duration = Duration::from_secs(3);
+/// How long the client has to end once its input ended or the room closed.
+const EXIT: Duration = Duration::from_secs(5);
+/// A connection to the room lives at most this long (a whole run is well within it).
+const LIFETIME: Duration = Duration::from_secs(60);
+/// The CPU budget of one client run.
+const BUDGET: Duration = Duration::from_secs(40);
+
+/// One run of the client in a room of its own.
+struct Run {
+    room: Room,
+    process: Supervised,
+    url: String,
+}
+
+pub(super) struct ClientSide {
+    launch: Result<Launch, SetupError>,
+    main: Option<Run>,
+    lines: Vec<String>,
+    closing: Option<Run>,
+}
+
+impl ClientSide {
+    pub(super) fn new(launch: Result<Launch, SetupError>) -> ClientSide {
+        ClientSide {
+            launch,
+            main: None,
+            lines: Vec::new(),
+            closing: None,
+        }
+    }
+
+    /// Starts the client in a new room and waits until it joined; a failure when it did not.
+    async fn start(&self, cx: &CheckCx<'_>) -> Result<Run, (Option<Run>, Verdict)> {
+        let launch = match self.launch.as_ref() {
+            Ok(l) => l,
+            Err(e) => return Err((None, Verdict::fail(e.explain(cx.lang)))),
+        };
+        let room = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .and_then(|l| Room::start(l, Some(LIFETIME)))
+            .map_err(|e| {
+                (
+                    None,
+                    Verdict::Error(format!("the grader's room failed: {e}")),
+                )
+            })?;
+        let url = format!("ws://127.0.0.1:{}/", room.addr().port());
+        let spec = launch
+            .spec(&[url.as_str()], vec![], Limits::for_budget(BUDGET))
+            .with_stdin();
+        let process = Supervised::spawn(&spec)
+            .map_err(|e| (None, spawn_failure(cx.lang, &spec, launch, &e)))?;
+        let mut run = Run { room, process, url };
+        let until = cx.deadline.min(Instant::now() + WAIT);
+        // Joined, or gone: poll the process between short waits on the room.
+        loop {
+            let step = until.min(Instant::now() + Duration::from_millis(100));
+            if run.room.wait_until(step, |r| r.joined() > 0).await {
+                return Ok(run);
+            }
+            let exited = run.process.try_exit();
+            if exited.is_some() || Instant::now() >= until {
+                let why = match exited {
+                    Some(e) => format!(
+                        "{} ({e})",
+                        cx.t(
+                            "클라이언트가 서버에 연결하기 전에 종료되었습니다",
+                            "your client exited before it connected"
+                        )
+                    ),
+                    None => cx.t(
+                        "클라이언트가 5초 안에 WebSocket 연결을 열지 않았습니다",
+                        "your client did not open a WebSocket connection within 5 s",
+                    ),
+                };
+                let v = Failure::new(format!("chat_client.py {}: {why}", run.url))
+                    .output(run.process.output(15))
+                    .into();
+                return Err((Some(run), v));
+            }
+        }
+    }
+
+    fn failure(&self, message: impl Into<String>) -> Failure {
+        let f = Failure::new(message);
+        match &self.main {
+            Some(r) => f.output(r.process.output(15)),
+            None => f,
+        }
+    }
+
+    pub(super) async fn connects(&mut self, cx: &mut CheckCx<'_>) -> Verdict {
+        match self.start(cx).await {
+            Ok(run) => {
+                self.main = Some(run);
+                Verdict::pass()
+            }
+            Err((run, v)) => {
+                self.main = run;
+                v
+            }
+        }
+    }
+
+    /// Writes `line` to the client's input and waits until the room has `count` messages.
+    async fn line_reaches_room(&mut self, line: &str, count: usize, cx: &CheckCx<'_>) {
+        let Some(run) = self.main.as_mut() else {
+            return;
+        };
+        let until = cx.deadline.min(Instant::now() + WAIT);
+        let _ = run
+            .process
+            .send_stdin(format!("{line}\n").as_bytes(), until)
+            .await;
+        run.room
+            .wait_until(until, |r| r.received().len() >= count)
+            .await;
+        self.lines.push(line.to_string());
+    }
+
+    pub(super) async fn sends(&mut self, cx: &mut CheckCx<'_>) -> Verdict {
+        let t = cx.rng.token(8);
+        let (l1, l2) = (format!("hello-{t}"), format!("안녕하세요 {t}"));
+        self.line_reaches_room(&l1, 1, cx).await;
+        self.line_reaches_room(&l2, 2, cx).await;
+        let Some(run) = self.main.as_ref() else {
+            return Verdict::Error("the client's run is missing".into());
+        };
+        let got = run.room.received();
+        let want = [Received::Text(l1.clone()), Received::Text(l2.clone())];
+        if got.starts_with(&want) {
+            return Verdict::pass();
+        }
+        let shown: Vec<String> = got
+            .iter()
+            .take(5)
+            .map(|r| match r {
+                Received::Text(t) => text::escape_student(t.as_bytes()),
+                Received::Binary(n) => format!("<binary, {n} bytes>"),
+            })
+            .collect();
+        let expected = format!("{l1}\n{l2}");
+        let message = if got.is_empty() {
+            cx.t(
+                "입력한 줄을 보냈는데 서버가 5초 안에 받은 메시지가 없습니다",
+                "two lines were typed, and the server received no message within 5 s",
+            )
+        } else if got.iter().any(|r| matches!(r, Received::Binary(_))) {
+            cx.t(
+                "바이너리 메시지를 보냈습니다: 문자열(str)을 보내세요",
+                "it sent binary messages: send text (str)",
+            )
+        } else {
+            cx.t(
+                "서버가 받은 메시지가 입력한 줄과 다릅니다 (줄마다 메시지 하나, 그대로)",
+                "the messages the server received are not the lines typed (one message per line, as typed)",
+            )
+        };
+        let newline = got
+            .iter()
+            .any(|r| matches!(r, Received::Text(t) if t.ends_with('\n')));
+        let f = self.failure(message).compare(&expected, &shown.join("\n"));
+        if newline { f.hint("newline") } else { f }.into()
+    }
+
+    /// Whether the client's output has a line `< TEXT` for `text` (a prompt before it is fine).
+    fn shows(&self, text: &str) -> bool {
+        let Some(run) = self.main.as_ref() else {
+            return false;
+        };
+        shows(
+            &String::from_utf8_lossy(&run.process.stdout.searchable()),
+            text,
+        )
+    }
+
+    async fn wait_shown(&self, texts: &[&str], until: Instant) -> bool {
+        let Some(run) = self.main.as_ref() else {
+            return false;
+        };
+        run.process
+            .stdout
+            .wait_for(until, |b| {
+                let out = String::from_utf8_lossy(b);
+                texts.iter().all(|t| shows(&out, t))
+            })
+            .await
+            || texts.iter().all(|t| self.shows(t))
+    }
+
+    pub(super) async fn prints(&mut self, cx: &mut CheckCx<'_>) -> Verdict {
+        let lines = self.lines.clone();
+        let texts: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let until = cx.deadline.min(Instant::now() + WAIT);
+        if self.wait_shown(&texts, until).await {
+            return Verdict::pass();
+        }
+        let out = self
+            .main
+            .as_ref()
+            .map(|r| String::from_utf8_lossy(&r.process.stdout.searchable()).into_owned())
+            .unwrap_or_default();
+        let expected: Vec<String> = texts
+            .iter()
+            .map(|t| format!("{RECEIVED_PREFIX}{t}"))
+            .collect();
+        let f = self
+            .failure(cx.t(
+                "서버가 돌려보낸 메시지를 \"< 메시지\" 줄로 출력하지 않았습니다 (5 s)",
+                "the messages the server sent back were not printed as \"< TEXT\" lines (5 s)",
+            ))
+            .expected(expected.join("\n"));
+        // Printed, with another shape: a label, no "< ".
+        if texts.iter().any(|t| out.contains(t)) {
+            f.hint("format").into()
+        } else {
+            f.into()
+        }
+    }
+
+    pub(super) async fn pushed(&mut self, cx: &mut CheckCx<'_>) -> Verdict {
+        let p = format!("누군가 들어왔어요 {}", cx.rng.token(8));
+        let Some(run) = self.main.as_ref() else {
+            return Verdict::Error("the client's run is missing".into());
+        };
+        run.room.push(&p);
+        let until = cx.deadline.min(Instant::now() + PROMPTLY);
+        if self.wait_shown(&[&p], until).await {
+            return Verdict::pass();
+        }
+        // Is it waiting for the next input line? Type one and look again.
+        let l3 = format!("one more line {}", cx.rng.token(6));
+        self.line_reaches_room(&l3, self.lines.len() + 1, cx).await;
+        let until = cx.deadline.min(Instant::now() + Duration::from_secs(2));
+        let after_input = self.wait_shown(&[&p], until).await;
+        let f = self.failure(if after_input {
+            cx.t(
+                "다른 사용자의 메시지를 3초 안에 출력하지 않고, 다음 줄을 입력하자 그제야 출력했습니다",
+                "another user's message was not printed within 3 s, only once the next line was typed",
+            )
+        } else {
+            cx.t(
+                "입력을 기다리는 동안 서버가 보낸 메시지를 출력하지 않았습니다 (3 s, 다음 줄을 입력한 뒤에도)",
+                "a message the server sent while the client waited for input was never printed (3 s, nor after the next line)",
+            )
+        });
+        let f = f.expected(format!("{RECEIVED_PREFIX}{p}"));
+        if after_input {
+            f.hint("after_input")
+        } else {
+            f
+        }
+        .into()
+    }
+
+    pub(super) async fn exits(&mut self, cx: &mut CheckCx<'_>) -> Verdict {
+        let Some(run) = self.main.as_mut() else {
+            return Verdict::Error("the client's run is missing".into());
+        };
+        run.process.close_stdin();
+        let command = format!("chat_client.py {} (end of input)", run.url);
+        let f = finish(run, cx).await;
+        ran_cleanly(&f, &command, EXIT, cx.lang)
+    }
+
+    pub(super) async fn server_closes(&mut self, cx: &mut CheckCx<'_>) -> Verdict {
+        let mut run = match self.start(cx).await {
+            Ok(run) => run,
+            Err((run, v)) => {
+                self.closing = run;
+                return v;
+            }
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        run.room.close_all();
+        let command = format!(
+            "chat_client.py {} ({})",
+            run.url,
+            cx.t("서버가 연결을 닫음", "the server closed the connection")
+        );
+        let f = finish(&mut run, cx).await;
+        self.closing = Some(run);
+        ran_cleanly(&f, &command, EXIT, cx.lang)
+    }
+
+    pub(super) async fn stop(&mut self) {
+        for run in [self.main.as_mut(), self.closing.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            run.process.shutdown(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// Waits up to [`EXIT`] for the client to end by itself, then stops it either way.
+async fn finish(run: &mut Run, cx: &CheckCx<'_>) -> Finished {
+    let exit = run
+        .process
+        .wait_exit(cx.deadline.min(Instant::now() + EXIT))
+        .await;
+    run.process.shutdown(Duration::from_millis(200)).await;
+    Finished {
+        exit,
+        stdout: String::from_utf8_lossy(&run.process.stdout.searchable()).into_owned(),
+        stderr: String::from_utf8_lossy(&run.process.stderr.searchable()).into_owned(),
+        output: run.process.output(15),
+    }
+}
+
+/// Whether `out` has a line `< TEXT`, allowing a short prompt before it on the same line (an
+/// `input("> ")` that was waiting when the message came) and spaces after.
+fn shows(out: &str, text: &str) -> bool {
+    let want = format!("{RECEIVED_PREFIX}{text}");
+    out.lines().any(|line| {
+        let line = line.trim_end();
+        line.strip_suffix(want.as_str()).is_some_and(|before| {
+            before.is_empty()
+                || (before.chars().count() <= 40
+                    && before.ends_with(|c: char| c.is_whitespace() || c == '>' || c == ':'))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shows;
+
+    #[test]
+    fn a_received_line_may_follow_a_prompt_but_not_a_label() {
+        assert!(shows("< hi there\n", "hi there"));
+        assert!(shows("> < hi there  \r\n", "hi there"));
+        assert!(shows("나: < hi there\n", "hi there"));
+        assert!(!shows("hi there\n", "hi there"));
+        assert!(!shows("received< hi there\n", "hi there"));
+        assert!(!shows("< hi there!\n", "hi there"));
+    }
+}

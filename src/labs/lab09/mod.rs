@@ -1,0 +1,101 @@
+//! lab09 websocket: two programs around one chat room (seed 003's real-time goal). The
+//! student's `chat_server.py` (the `websockets` library, `PORT`, default 8765) sends every
+//! text message to every client, the sender included; the grader plays its clients
+//! (`server.rs`). The student's `chat_client.py URL` sends each line of its input as one text
+//! message and prints each message that arrives as `< TEXT` at once; the grader plays its
+//! server with a bounded room that records, pushes and closes
+//! ([`crate::counterpart::ws_room`], `client.rs`), and writes its standard input.
+
+mod client;
+mod server;
+
+use super::server::StudentServer;
+use super::{BoxFuture, CheckCx, LabDriver};
+use crate::harness::ports::Probe;
+use crate::i18n::Lang;
+use crate::lab::Role;
+use crate::reference::lab09::DEFAULT_PORT;
+use crate::report::Verdict;
+use crate::submission::Programs;
+use client::ClientSide;
+
+checks! {
+    enum Check {
+        Starts = "starts",
+        UsesPort = "uses_port" needs ["starts"],
+        Handshake = "handshake" needs ["starts"],
+        SenderReceives = "sender_receives" needs ["handshake"],
+        Broadcast = "broadcast" needs ["handshake"],
+        Unchanged = "unchanged" needs ["broadcast"],
+        Order = "order" needs ["broadcast", "sender_receives"],
+        ClientLeaves = "client_leaves" needs ["broadcast", "sender_receives"],
+        ClientConnects = "client_connects",
+        ClientSends = "client_sends" needs ["client_connects"] hints ["newline"],
+        ClientPrints = "client_prints" needs ["client_sends"] hints ["format"],
+        ClientPushed = "client_pushed" needs ["client_prints"] hints ["after_input"],
+        ClientExits = "client_exits" needs ["client_connects"],
+        ClientServerCloses = "client_server_closes" needs ["client_pushed"],
+    }
+}
+
+/// The checks, in the order of `graders/lab09/lab.toml`.
+pub const CHECKS: &[super::spec::CheckSpec] = Check::SPECS;
+
+pub struct Lab09 {
+    server: StudentServer,
+    client: ClientSide,
+}
+
+impl Lab09 {
+    pub fn new(programs: Programs) -> Lab09 {
+        let launch = programs.get(Role::Server).cloned().map_err(Clone::clone);
+        let server = StudentServer::new(launch, DEFAULT_PORT, Probe::Tcp);
+        let launch = programs.get(Role::Client).cloned().map_err(Clone::clone);
+        Lab09 {
+            server,
+            client: ClientSide::new(launch),
+        }
+    }
+}
+
+impl LabDriver for Lab09 {
+    fn run_check<'a>(&'a mut self, id: &'a str, mut cx: CheckCx<'a>) -> BoxFuture<'a, Verdict> {
+        Box::pin(async move {
+            let Some(check) = Check::parse(id) else {
+                return Verdict::Error(format!("lab09 has no check `{id}`"));
+            };
+            // Every server check gets a running server, started again if it exited.
+            if !id.starts_with("client_")
+                && check != Check::Starts
+                && let Err(v) = self.server.ensure_running(&cx).await
+            {
+                return v;
+            }
+            let s = &mut self.server;
+            let cx = &mut cx;
+            match check {
+                Check::Starts => s.start(cx).await,
+                Check::UsesPort => s.uses_port(cx),
+                Check::Handshake => server::handshake(s, cx).await,
+                Check::SenderReceives => server::sender_receives(s, cx).await,
+                Check::Broadcast => server::broadcast(s, cx).await,
+                Check::Unchanged => server::unchanged(s, cx).await,
+                Check::Order => server::order(s, cx).await,
+                Check::ClientLeaves => server::client_leaves(s, cx).await,
+                Check::ClientConnects => self.client.connects(cx).await,
+                Check::ClientSends => self.client.sends(cx).await,
+                Check::ClientPrints => self.client.prints(cx).await,
+                Check::ClientPushed => self.client.pushed(cx).await,
+                Check::ClientExits => self.client.exits(cx).await,
+                Check::ClientServerCloses => self.client.server_closes(cx).await,
+            }
+        })
+    }
+
+    fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
+        Box::pin(async move {
+            self.client.stop().await;
+            self.server.stop(lang).await
+        })
+    }
+}

@@ -1,0 +1,143 @@
+//! lab09 end to end: the student's WebSocket chat server (the grader plays its clients: two or
+//! three at a time, fifteen messages at once, one that vanishes with a reset) and chat client
+//! (the grader plays its server, a room that records, pushes and closes, and types its input).
+//! The programs need the `websockets` library: without it in the test interpreter the tests
+//! skip (fail under NETGRADE_STRICT=1; scripts/test installs it).
+
+use std::process::Command;
+
+use crate::util::*;
+
+const ALL: [&str; 14] = [
+    "starts",
+    "uses_port",
+    "handshake",
+    "sender_receives",
+    "broadcast",
+    "unchanged",
+    "order",
+    "client_leaves",
+    "client_connects",
+    "client_sends",
+    "client_prints",
+    "client_pushed",
+    "client_exits",
+    "client_server_closes",
+];
+
+fn expect(failed: &[&str], skipped: &[&str]) -> Vec<String> {
+    expect_statuses(&ALL, failed, skipped)
+}
+
+pub fn websockets_available() -> bool {
+    let probe = Command::new(python().unwrap_or_else(|| "python3".into()))
+        .args(["-c", "import websockets.asyncio.server"])
+        .output();
+    if probe.is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    skip("websockets is not installed for the test interpreter (scripts/test makes a venv)");
+    false
+}
+
+fn variant(name: &str) -> Option<(Run, serde_json::Value)> {
+    websockets_available()
+        .then(|| grade_json("lab09", &format!("tests/fixtures/lab09/{name}"), &[]))
+}
+
+#[test]
+fn rust_reference_passes_through_grade_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = grade_bin().display().to_string();
+    let toml = format!(
+        "[lab09.server]\ncommand = [{bin:?}, \"reference\", \"lab09\", \"server\"]\n\
+         [lab09.client]\ncommand = [{bin:?}, \"reference\", \"lab09\", \"client\"]\n"
+    );
+    std::fs::write(dir.path().join("grade.toml"), toml).unwrap();
+    let r = run(grade()
+        .args(["lab09", "--format", "json", "--submission"])
+        .arg(dir.path()));
+    r.code(0);
+    assert_eq!(statuses(&r.json()), expect(&[], &[]), "{r}");
+}
+
+#[test]
+fn python_solution_passes() {
+    if !websockets_available() {
+        return;
+    }
+    let (r, v) = grade_json("lab09", "exercises/lab09_websocket/solution", &[]);
+    r.code(0);
+    assert_eq!(statuses(&v), expect(&[], &[]), "{r}");
+}
+
+/// Only the sender gets its message back: an echo server. The checks that build on the
+/// broadcast wait on it.
+#[test]
+fn an_echo_server_fails_broadcast() {
+    let Some((r, v)) = variant("echo_only_to_sender") else {
+        return;
+    };
+    r.code(1);
+    let skipped = ["unchanged", "order", "client_leaves"];
+    assert_eq!(statuses(&v), expect(&["broadcast"], &skipped), "{r}");
+    let m = check(&v, "broadcast")["message"].as_str().unwrap();
+    assert!(m.contains("echo server"), "{m}");
+}
+
+#[test]
+fn leaving_out_the_sender_fails_sender_receives() {
+    let Some((r, v)) = variant("others_only") else {
+        return;
+    };
+    r.code(1);
+    let skipped = ["order", "client_leaves"];
+    assert_eq!(statuses(&v), expect(&["sender_receives"], &skipped), "{r}");
+    let m = check(&v, "sender_receives")["message"].as_str().unwrap();
+    assert!(m.contains("the other client received it"), "{m}");
+}
+
+/// No try/finally: a client that vanished stays in the set, and the next message sent to it
+/// kills the sender's handler. Only a reset shows it (the grader's other clients say goodbye
+/// with a close frame, so the other checks are not touched by it).
+#[test]
+fn a_room_that_keeps_a_vanished_client_fails_client_leaves() {
+    let Some((r, v)) = variant("room_breaks_when_client_leaves") else {
+        return;
+    };
+    r.code(1);
+    assert_eq!(statuses(&v), expect(&["client_leaves"], &[]), "{r}");
+    let h = check(&v, "client_leaves")["hint"].as_str().unwrap();
+    assert!(h.contains("finally"), "{h}");
+}
+
+#[test]
+fn messages_kept_in_a_set_fail_order() {
+    let Some((r, v)) = variant("reorders") else {
+        return;
+    };
+    r.code(1);
+    assert_eq!(statuses(&v), expect(&["order"], &[]), "{r}");
+    let m = check(&v, "order")["message"].as_str().unwrap();
+    assert!(m.contains("out of the order"), "{m}");
+}
+
+/// input() then recv() in one loop: the pushed message shows only after the next line, which
+/// the grader types to tell this apart from never printing it.
+#[test]
+fn a_client_that_prints_after_its_next_input_fails_client_pushed() {
+    let Some((r, v)) = variant("prints_after_next_input") else {
+        return;
+    };
+    r.code(1);
+    let failed = ["client_pushed"];
+    assert_eq!(
+        statuses(&v),
+        expect(&failed, &["client_server_closes"]),
+        "{r}"
+    );
+    let c = check(&v, "client_pushed");
+    let m = c["message"].as_str().unwrap();
+    assert!(m.contains("only once the next line was typed"), "{m}");
+    assert!(c["hint"].as_str().unwrap().contains("task"), "{c}");
+}
