@@ -151,10 +151,9 @@ impl Supervised {
             .env_clear()
             .envs(spec.env.iter().map(|(k, v)| (k, v)));
         let containment = platform::configure(&mut cmd, spec.limits);
-        let mut child = cmd.spawn()?;
+        let mut child = platform::spawn_registered(|| cmd.spawn())?;
         platform::attach(&containment, &child);
         let pid = child.id().unwrap_or(0);
-        platform::register(pid);
         let stdin = child.stdin.take();
         let (stdout, t1) = Capture::drain(child.stdout.take().expect("stdout is piped"));
         let (stderr, t2) = Capture::drain(child.stderr.take().expect("stderr is piped"));

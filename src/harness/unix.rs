@@ -17,8 +17,18 @@ fn live() -> std::sync::MutexGuard<'static, Option<HashSet<i32>>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub(crate) fn register(pid: u32) {
-    live().get_or_insert_with(HashSet::new).insert(pid as i32);
+/// Starts a child with `spawn` and registers it as live before anyone can look: the live set
+/// is held across both, so a sweep on another thread (another program of the same grading
+/// being torn down) cannot take the new child for an orphan in between and kill it.
+pub(crate) fn spawn_registered(
+    spawn: impl FnOnce() -> std::io::Result<tokio::process::Child>,
+) -> std::io::Result<tokio::process::Child> {
+    let mut live = live();
+    let child = spawn()?;
+    if let Some(pid) = child.id() {
+        live.get_or_insert_with(HashSet::new).insert(pid as i32);
+    }
+    Ok(child)
 }
 
 pub(crate) fn unregister(pid: u32) {
@@ -157,10 +167,11 @@ pub(crate) fn sweep_orphans() -> usize {
         let me = std::process::id() as i32;
         let mut killed = 0;
         for _ in 0..32 {
-            let live: HashSet<i32> = live().clone().unwrap_or_default();
+            // Held while the orphans are found and killed: see `spawn_registered`.
+            let live = live();
             let orphans: Vec<i32> = children_of(me)
                 .into_iter()
-                .filter(|p| !live.contains(p))
+                .filter(|p| !live.as_ref().is_some_and(|l| l.contains(p)))
                 .collect();
             if orphans.is_empty() {
                 break;

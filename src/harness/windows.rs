@@ -83,7 +83,11 @@ pub fn become_subreaper() -> bool {
     false
 }
 
-pub(crate) fn register(_pid: u32) {}
+pub(crate) fn spawn_registered(
+    spawn: impl FnOnce() -> std::io::Result<tokio::process::Child>,
+) -> std::io::Result<tokio::process::Child> {
+    spawn()
+}
 
 pub(crate) fn unregister(_pid: u32) {}
 
