@@ -11,6 +11,7 @@ pub enum LabId {
     Lab04,
     Lab05,
     Lab06,
+    Lab10,
 }
 
 /// Which side of a conversation a student's program plays; the grader plays the other.
@@ -141,6 +142,18 @@ const LABS: &[LabInfo] = &[
         }],
         seed_port: Some(8000),
         exercise: "lab06_http_server",
+    },
+    LabInfo {
+        id: LabId::Lab10,
+        key: "lab10",
+        name: "tls",
+        dir: "10_tls",
+        programs: &[Program {
+            role: Role::Client,
+            file: "labs/10_tls/tls_client.py",
+        }],
+        seed_port: None,
+        exercise: "lab10_tls",
     },
 ];
 

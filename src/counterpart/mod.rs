@@ -7,4 +7,5 @@
 //! the grader.
 
 pub mod tcp_lines;
+pub mod tls;
 pub mod udp;

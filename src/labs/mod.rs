@@ -9,6 +9,7 @@ pub mod lab03;
 pub mod lab04;
 pub mod lab05;
 pub mod lab06;
+pub mod lab10;
 pub mod server;
 
 use std::future::Future;
@@ -87,7 +88,7 @@ pub struct DriverEnv {
 /// Whether a lab uses hermetic mode (entered before the runtime starts, so decided early).
 pub fn wants_hermetic(lab: LabId) -> bool {
     match lab {
-        LabId::Lab01 | LabId::Lab04 | LabId::Lab05 | LabId::Lab06 => false,
+        LabId::Lab01 | LabId::Lab04 | LabId::Lab05 | LabId::Lab06 | LabId::Lab10 => false,
         LabId::Lab02 | LabId::Lab03 => true,
     }
 }
@@ -268,6 +269,7 @@ pub fn check_specs(lab: LabId) -> &'static [spec::CheckSpec] {
         LabId::Lab04 => lab04::CHECKS,
         LabId::Lab05 => lab05::CHECKS,
         LabId::Lab06 => lab06::CHECKS,
+        LabId::Lab10 => lab10::CHECKS,
     }
 }
 
@@ -285,5 +287,6 @@ pub fn driver_for(lab: LabId, programs: Programs, env: DriverEnv) -> Option<Box<
         LabId::Lab04 => Some(Box::new(lab04::Lab04::new(programs, env))),
         LabId::Lab05 => Some(Box::new(lab05::Lab05::new(programs, env))),
         LabId::Lab06 => Some(Box::new(lab06::Lab06::new(programs.first()))),
+        LabId::Lab10 => Some(Box::new(lab10::Lab10::new(programs.first(), env))),
     }
 }

@@ -14,6 +14,7 @@ pub mod lab03;
 pub mod lab04;
 pub mod lab05;
 pub mod lab06;
+pub mod lab10;
 pub mod snapshots;
 
 /// A text of a lab's reference that a course may change (`[reference]` in `lab.toml`): the
@@ -34,7 +35,7 @@ pub fn params(lab: LabId) -> &'static [Param] {
     match lab {
         LabId::Lab01 => lab01::PARAMS,
         LabId::Lab06 => lab06::PARAMS,
-        LabId::Lab02 | LabId::Lab03 | LabId::Lab04 | LabId::Lab05 => &[],
+        LabId::Lab02 | LabId::Lab03 | LabId::Lab04 | LabId::Lab05 | LabId::Lab10 => &[],
     }
 }
 
