@@ -5,7 +5,7 @@ use crate::util::*;
 
 /// (variants folder, the solution they were made from, the files of a submission). In a lab
 /// with two programs, a variant changes exactly one file and keeps the other as it is.
-const FAMILIES: [(&str, &str, &[&str]); 5] = [
+const FAMILIES: [(&str, &str, &[&str]); 6] = [
     (
         "tests/fixtures/lab02",
         "exercises/lab02_dns/solution",
@@ -36,6 +36,11 @@ const FAMILIES: [(&str, &str, &[&str]); 5] = [
         "tests/fixtures/lab06",
         "exercises/lab06_http_server/solution",
         &["labs/06_http_server/server.py"],
+    ),
+    (
+        "tests/fixtures/lab10",
+        "exercises/lab10_tls/solution",
+        &["labs/10_tls/tls_client.py"],
     ),
 ];
 

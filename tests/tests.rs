@@ -19,6 +19,7 @@ mod lab03;
 mod lab04;
 mod lab05;
 mod lab06;
+mod lab10;
 mod literal;
 #[cfg(unix)]
 mod package;
