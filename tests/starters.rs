@@ -112,3 +112,11 @@ fn lab05_starter_runs_and_has_work_left() {
 fn lab06_starter_runs_and_has_work_left() {
     starter("lab06", "exercises/lab06_http_server/starter", &[], true);
 }
+
+#[test]
+fn lab10_starter_runs_and_has_work_left() {
+    let v = starter("lab10", "exercises/lab10_tls/starter", &[], true);
+    for id in ["subject", "sni", "wrong_host", "stall"] {
+        assert_eq!(check(&v, id)["status"], "failed", "{id}");
+    }
+}
