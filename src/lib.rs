@@ -34,7 +34,7 @@
 //! | [`runner`] | the check graph: order, prerequisites, time budgets, outcomes |
 //! | [`labs`] | one driver per lab: the checks themselves; `labs::spec`: the check graph as the code declares it; `labs::server`: the one way to run a student's server (PORT, default-port fallback, readiness, restart, stop) |
 //! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`); the texts `lab.toml`'s `[reference]` may change ([`reference::params`]); `reference::snapshots`: the registry of how each snapshot is made from a reference (`grade snapshot`) |
-//! | [`counterpart`] | scripted, bounded peers for student clients (drop, stall, reply in pieces) |
+//! | [`counterpart`] | scripted, bounded peers for student clients (drop, stall, reply in pieces); `counterpart::tls`: lab10's recording TLS servers and a stall (rustls, ring), `counterpart::tls::certs` the certificates made per grading (rcgen) |
 //! | [`report`] | the result model, events, and the reporters: `human`, `json`; for CI `junit` (quick-junit), `gradescope` (`results.json`), `github` (workflow commands) with `markdown` (the step summary) and `classroom` (GitHub Classroom's `result`); `details`: the plain text they share |
 //! | [`report::class_html`] | `grade batch`'s `index.html`: a whole class in one self-contained page (inline SVG charts, sortable table, each student's failures); the numbers come from [`report::class_stats`] |
 //! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |

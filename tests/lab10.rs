@@ -30,7 +30,10 @@ fn graded(fixture: &str) -> (Run, serde_json::Value) {
 }
 
 fn hint(v: &serde_json::Value, id: &str) -> String {
-    check(v, id)["hint"].as_str().unwrap_or_default().to_string()
+    check(v, id)["hint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -45,7 +48,9 @@ fn python_solution_passes() {
 fn python_solution_passes_with_either_tls_version() {
     let sub = copy_submission(&root().join("exercises/lab10_tls/solution"));
     let r = run(grade()
-        .args(["lab10", "--format", "json", "--seed", "1", "--only", "version"])
+        .args([
+            "lab10", "--format", "json", "--seed", "1", "--only", "version",
+        ])
         .arg("--submission")
         .arg(sub.path()));
     r.code(0);
@@ -86,7 +91,10 @@ fn check_hostname_false_fails_wrong_host() {
     let (r, v) = graded("tests/fixtures/lab10/check_hostname_false");
     r.code(1);
     assert_eq!(statuses(&v), expect(&["wrong_host"], &[]), "{r}");
-    assert!(hint(&v, "wrong_host").contains("check_hostname = False"), "{r}");
+    assert!(
+        hint(&v, "wrong_host").contains("check_hostname = False"),
+        "{r}"
+    );
 }
 
 /// Without `server_hostname` there is no SNI, and `ssl` then demands `check_hostname = False`:
@@ -106,7 +114,13 @@ fn no_timeout_fails_stall_within_its_limit() {
     let (r, v) = graded("tests/fixtures/lab10/no_timeout");
     r.code(1);
     assert_eq!(statuses(&v), expect(&["stall"], &[]), "{r}");
-    assert!(check(&v, "stall")["message"].as_str().unwrap().contains("(6 s)"), "{r}");
+    assert!(
+        check(&v, "stall")["message"]
+            .as_str()
+            .unwrap()
+            .contains("(6 s)"),
+        "{r}"
+    );
     assert!(t0.elapsed() < Duration::from_secs(40), "{r}");
 }
 
@@ -126,7 +140,10 @@ fn literal_shortest_client_misses_only_clear_error() {
     let (r, v) = graded("tests/fixtures/literal/lab10_shortest");
     r.code(1);
     assert_eq!(statuses(&v), expect(&["clear_error"], &[]), "{r}");
-    assert!(hint(&v, "clear_error").contains("SSLCertVerificationError"), "{r}");
+    assert!(
+        hint(&v, "clear_error").contains("SSLCertVerificationError"),
+        "{r}"
+    );
 }
 
 /// `grade reference lab10 serve CAFILE` writes the CA and lists one URL per server, and the
@@ -162,7 +179,11 @@ fn reference_serve_lists_the_servers_and_writes_the_ca() {
     let Some((valid, expired)) = runs else {
         panic!("expected five servers, got {urls:?}");
     };
-    assert!(std::fs::read_to_string(&ca).unwrap().contains("BEGIN CERTIFICATE"));
+    assert!(
+        std::fs::read_to_string(&ca)
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
+    );
     valid.code(0).stdout_has("[HTTP] status=200");
     expired
         .code(1)

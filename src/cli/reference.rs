@@ -36,9 +36,7 @@ pub(super) async fn run(
     let body = |default: &str| -> Arc<str> { params.get("body").unwrap_or(default).into() };
     let port = port.or_else(|| std::env::var("PORT").ok().and_then(|p| p.parse().ok()));
     let explicit_port = port;
-    let port = port
-        .or(lab.info().seed_port)
-        .unwrap_or(8000);
+    let port = port.or(lab.info().seed_port).unwrap_or(8000);
     let mut out = Vec::new();
     let err = &mut std::io::stderr();
     let code = match (lab, args.first().map(String::as_str)) {

@@ -80,11 +80,13 @@ pub async fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i
         }
     };
     let mut roots = rustls::RootCertStore::empty();
-    let loaded = std::fs::read(cafile).map_err(|e| e.to_string()).and_then(|pem| {
-        CertificateDer::pem_slice_iter(&pem)
-            .map(|c| c.map_err(|e| e.to_string()))
-            .collect::<Result<Vec<_>, _>>()
-    });
+    let loaded = std::fs::read(cafile)
+        .map_err(|e| e.to_string())
+        .and_then(|pem| {
+            CertificateDer::pem_slice_iter(&pem)
+                .map(|c| c.map_err(|e| e.to_string()))
+                .collect::<Result<Vec<_>, _>>()
+        });
     match loaded {
         Ok(list) if !list.is_empty() => {
             let (_added, _ignored) = roots.add_parsable_certificates(list);
@@ -113,23 +115,22 @@ pub async fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i
         }
     };
     let timed_out = format!("[ERROR] timed out ({} s)", TIMEOUT.as_secs());
-    let tcp = match tokio::time::timeout(TIMEOUT, TcpStream::connect((t.host.as_str(), t.port)))
-        .await
-    {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            let _ = writeln!(
-                out,
-                "[ERROR] could not connect to {}:{} ({e})",
-                t.host, t.port
-            );
-            return 1;
-        }
-        Err(_) => {
-            let _ = writeln!(out, "{timed_out}");
-            return 1;
-        }
-    };
+    let tcp =
+        match tokio::time::timeout(TIMEOUT, TcpStream::connect((t.host.as_str(), t.port))).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                let _ = writeln!(
+                    out,
+                    "[ERROR] could not connect to {}:{} ({e})",
+                    t.host, t.port
+                );
+                return 1;
+            }
+            Err(_) => {
+                let _ = writeln!(out, "{timed_out}");
+                return 1;
+            }
+        };
     let connector = TlsConnector::from(Arc::new(config));
     let mut tls = match tokio::time::timeout(TIMEOUT, connector.connect(name, tcp)).await {
         Ok(Ok(s)) => s,
@@ -245,7 +246,10 @@ mod tests {
     #[test]
     fn parses_https_urls() {
         let t = parse_url("https://localhost:8443/a?b=1").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("localhost", 8443, "/a?b=1"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            ("localhost", 8443, "/a?b=1")
+        );
         assert_eq!(parse_url("https://example.test").unwrap().port, 443);
         assert!(parse_url("http://localhost/").is_err());
         assert!(parse_url("https://:80/").is_err());

@@ -121,7 +121,11 @@ impl Lab10 {
                     let v = l.trim_start_matches("[TLS] subject=").trim();
                     matches!(v, "" | "CN=" | "{}" | "()" | "None" | "CN=None")
                 });
-                if empty { (*f).hint("empty").into() } else { Verdict::Failed(f) }
+                if empty {
+                    (*f).hint("empty").into()
+                } else {
+                    Verdict::Failed(f)
+                }
             }
             other => other,
         }
@@ -285,12 +289,11 @@ impl Lab10 {
                 Kind::Stall => r.f.has_traceback().then(|| traceback(r, cx)),
                 _ if !refused => None,
                 _ => {
-                    let has_line = r
-                        .f
-                        .stdout
-                        .lines()
-                        .chain(r.f.stderr.lines())
-                        .any(|l| l.to_lowercase().contains("error"));
+                    let has_line =
+                        r.f.stdout
+                            .lines()
+                            .chain(r.f.stderr.lines())
+                            .any(|l| l.to_lowercase().contains("error"));
                     let words = super::ErrorWords {
                         not_ended: (
                             "인증서를 거부한 뒤 끝나지 않았습니다",

@@ -105,7 +105,8 @@ impl Servers {
 
     fn ready(&mut self) -> Result<&Ready, Verdict> {
         if self.ready.is_none() {
-            let certs = certs::make(&mut self.rng, HOST).map_err(|e| Verdict::Error(e.to_string()))?;
+            let certs =
+                certs::make(&mut self.rng, HOST).map_err(|e| Verdict::Error(e.to_string()))?;
             let (dir, cafile) = write_ca(&certs.ca_pem)
                 .map_err(|e| Verdict::Error(format!("failed to write the CA file: {e}")))?;
             self.ready = Some(Ready {
@@ -127,7 +128,9 @@ impl Servers {
         let certs = self.ready()?.certs.clone();
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
-            .map_err(|e| Verdict::Error(format!("the grader's TLS server could not listen: {e}")))?;
+            .map_err(|e| {
+                Verdict::Error(format!("the grader's TLS server could not listen: {e}"))
+            })?;
         let port = listener
             .local_addr()
             .map_err(|e| Verdict::Error(e.to_string()))?
@@ -140,14 +143,28 @@ impl Servers {
             Kind::Expired => (certs.expired, Versions::Both),
             Kind::Stall => {
                 let task = tokio::spawn(tls::stall(listener, log.clone()));
-                self.running.insert(kind, Running { port, log: log.clone(), task });
+                self.running.insert(
+                    kind,
+                    Running {
+                        port,
+                        log: log.clone(),
+                        task,
+                    },
+                );
                 return Ok((port, log));
             }
         };
         let config = tls::server_config(leaf.key, versions, log.clone())
             .map_err(|e| Verdict::Error(format!("the grader's TLS configuration failed: {e}")))?;
         let task = tokio::spawn(tls::serve(listener, config, body, log.clone()));
-        self.running.insert(kind, Running { port, log: log.clone(), task });
+        self.running.insert(
+            kind,
+            Running {
+                port,
+                log: log.clone(),
+                task,
+            },
+        );
         Ok((port, log))
     }
 
@@ -181,7 +198,9 @@ impl Servers {
 /// The CA certificate in a fresh directory anyone may read (a certificate is public, and
 /// the student's program may run as another user).
 fn write_ca(pem: &str) -> std::io::Result<(tempfile::TempDir, PathBuf)> {
-    let dir = tempfile::Builder::new().prefix("netgrade-lab10-").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("netgrade-lab10-")
+        .tempdir()?;
     let path = dir.path().join("ca.pem");
     std::fs::write(&path, pem)?;
     #[cfg(unix)]
