@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::io::Write;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -220,15 +220,19 @@ pub async fn test_servers(
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         let port = listener.local_addr()?.port();
         banner.push(format!("{name:<11} https://localhost:{port}/"));
+        // `localhost` is ::1 first on some systems: the same port there too, where free.
+        let v6 = TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await.ok();
         let log = Log::default();
-        match leaf {
-            Some(leaf) => {
-                let config = tls::server_config(leaf.key.clone(), Versions::Both, log.clone())
-                    .map_err(std::io::Error::other)?;
-                tasks.spawn(tls::serve(listener, config, body.clone(), log));
-            }
-            None => {
-                tasks.spawn(tls::stall(listener, log));
+        for listener in std::iter::once(listener).chain(v6) {
+            match leaf {
+                Some(leaf) => {
+                    let config = tls::server_config(leaf.key.clone(), Versions::Both, log.clone())
+                        .map_err(std::io::Error::other)?;
+                    tasks.spawn(tls::serve(listener, config, body.clone(), log.clone()));
+                }
+                None => {
+                    tasks.spawn(tls::stall(listener, log.clone()));
+                }
             }
         }
     }

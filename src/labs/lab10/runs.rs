@@ -1,9 +1,10 @@
 //! lab10's servers and the client's runs against them: the certificates and the CA file are
-//! made on first use, each server listens on 127.0.0.1 (port 0, kept), and a run is the
+//! made on first use, each server listens on 127.0.0.1 (port 0, kept) and on ::1 with the same
+//! port where it is free, and a run is the
 //! student's client on one server's URL with the grading's CA file.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,7 +56,8 @@ struct Ready {
 struct Running {
     port: u16,
     log: Log,
-    task: JoinHandle<()>,
+    /// One server on 127.0.0.1, one on ::1 where it could listen.
+    tasks: Vec<JoinHandle<()>>,
 }
 
 pub(super) struct Servers {
@@ -135,34 +137,47 @@ impl Servers {
             .local_addr()
             .map_err(|e| Verdict::Error(e.to_string()))?
             .port();
+        // `localhost` may resolve to ::1 first (macOS, Windows): the same port there too, where
+        // it is free, so a client never waits on a refused ::1 (seconds on Windows) first.
+        let v6 = TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await.ok();
+        let listeners = std::iter::once(listener).chain(v6);
         let log = Log::default();
-        let (leaf, versions) = match kind {
-            Kind::Valid => (certs.valid, versions),
-            Kind::WrongHost => (certs.wrong_host, Versions::Both),
-            Kind::UnknownCa => (certs.unknown_ca, Versions::Both),
-            Kind::Expired => (certs.expired, Versions::Both),
+        let leaf = match kind {
+            Kind::Valid => certs.valid,
+            Kind::WrongHost => certs.wrong_host,
+            Kind::UnknownCa => certs.unknown_ca,
+            Kind::Expired => certs.expired,
             Kind::Stall => {
-                let task = tokio::spawn(tls::stall(listener, log.clone()));
+                let tasks = listeners
+                    .map(|l| tokio::spawn(tls::stall(l, log.clone())))
+                    .collect();
                 self.running.insert(
                     kind,
                     Running {
                         port,
                         log: log.clone(),
-                        task,
+                        tasks,
                     },
                 );
                 return Ok((port, log));
             }
         };
+        let versions = if kind == Kind::Valid {
+            versions
+        } else {
+            Versions::Both
+        };
         let config = tls::server_config(leaf.key, versions, log.clone())
             .map_err(|e| Verdict::Error(format!("the grader's TLS configuration failed: {e}")))?;
-        let task = tokio::spawn(tls::serve(listener, config, body, log.clone()));
+        let tasks = listeners
+            .map(|l| tokio::spawn(tls::serve(l, config.clone(), body.clone(), log.clone())))
+            .collect();
         self.running.insert(
             kind,
             Running {
                 port,
                 log: log.clone(),
-                task,
+                tasks,
             },
         );
         Ok((port, log))
@@ -188,8 +203,8 @@ impl Servers {
     }
 
     pub(super) fn stop(&mut self) {
-        for (_, r) in self.running.drain() {
-            r.task.abort();
+        for task in self.running.drain().flat_map(|(_, r)| r.tasks) {
+            task.abort();
         }
         self.ready = None;
     }
