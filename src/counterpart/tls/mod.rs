@@ -167,7 +167,7 @@ async fn answer(acceptor: TlsAcceptor, tcp: TcpStream, body: &str, log: &Log) {
 }
 
 /// Accepts TCP on `listener` and never answers: reads and drops what arrives (a ClientHello)
-/// and holds each connection for [`STALL_HOLD`], so only a client's own time-out ends it.
+/// and holds each connection for 30 s, so only a client's own time-out ends it.
 pub async fn stall(listener: TcpListener, log: Log) {
     let mut tasks = JoinSet::new();
     loop {
