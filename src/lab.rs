@@ -14,6 +14,7 @@ pub enum LabId {
     Lab07,
     Lab08,
     Lab09,
+    Lab10,
 }
 
 /// Which side of a conversation a student's program plays; the grader plays the other.
@@ -192,6 +193,18 @@ const LABS: &[LabInfo] = &[
         ],
         seed_port: Some(8765),
         exercise: "lab09_websocket",
+    },
+    LabInfo {
+        id: LabId::Lab10,
+        key: "lab10",
+        name: "tls",
+        dir: "10_tls",
+        programs: &[Program {
+            role: Role::Client,
+            file: "labs/10_tls/tls_client.py",
+        }],
+        seed_port: None,
+        exercise: "lab10_tls",
     },
 ];
 

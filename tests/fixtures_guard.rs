@@ -5,7 +5,7 @@ use crate::util::*;
 
 /// (variants folder, the solution they were made from, the files of a submission). In a lab
 /// with two programs, a variant changes exactly one file and keeps the other as it is.
-const FAMILIES: [(&str, &str, &[&str]); 8] = [
+const FAMILIES: [(&str, &str, &[&str]); 9] = [
     (
         "tests/fixtures/lab02",
         "exercises/lab02_dns/solution",
@@ -54,6 +54,11 @@ const FAMILIES: [(&str, &str, &[&str]); 8] = [
             "labs/09_websocket/chat_server.py",
             "labs/09_websocket/chat_client.py",
         ],
+    ),
+    (
+        "tests/fixtures/lab10",
+        "exercises/lab10_tls/solution",
+        &["labs/10_tls/tls_client.py"],
     ),
 ];
 

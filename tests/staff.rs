@@ -177,7 +177,7 @@ fn init_graders_copies_every_lab_and_keeps_existing_files() {
     let r = run(grade().arg("check-graders").arg(staff.path()));
     r.code(0);
     for lab in [
-        "lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07", "lab08", "lab09",
+        "lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07", "lab08", "lab09", "lab10",
     ] {
         r.stdout_has(&format!("{lab}  ok: "));
     }

@@ -138,3 +138,11 @@ fn lab09_starter_runs_and_has_work_left() {
     assert_eq!(check(&v, "broadcast")["status"], "failed", "{v:#}");
     assert_eq!(check(&v, "client_pushed")["status"], "failed", "{v:#}");
 }
+
+#[test]
+fn lab10_starter_runs_and_has_work_left() {
+    let v = starter("lab10", "exercises/lab10_tls/starter", &[], true);
+    for id in ["subject", "sni", "wrong_host", "stall"] {
+        assert_eq!(check(&v, id)["status"], "failed", "{id}");
+    }
+}

@@ -22,6 +22,7 @@ mod lab06;
 mod lab07;
 mod lab08;
 mod lab09;
+mod lab10;
 mod literal;
 #[cfg(unix)]
 mod package;

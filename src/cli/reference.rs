@@ -35,10 +35,9 @@ pub(super) async fn run(
         },
     };
     let body = |default: &str| -> Arc<str> { params.get("body").unwrap_or(default).into() };
-    let port = port
-        .or_else(|| std::env::var("PORT").ok().and_then(|p| p.parse().ok()))
-        .or(lab.info().seed_port)
-        .unwrap_or(8000);
+    let port = port.or_else(|| std::env::var("PORT").ok().and_then(|p| p.parse().ok()));
+    let explicit_port = port;
+    let port = port.or(lab.info().seed_port).unwrap_or(8000);
     let mut out = Vec::new();
     let err = &mut std::io::stderr();
     let code = match (lab, args.first().map(String::as_str)) {
@@ -137,6 +136,16 @@ pub(super) async fn run(
                 "grade reference {lab} server [--port N] | client URL"
             ));
         }
+        (LabId::Lab10, Some("serve")) => {
+            let ca = args.get(1).map_or("lab10-ca.pem", String::as_str);
+            let (banner, servers) =
+                match reference::lab10::test_servers(ca.as_ref(), explicit_port).await {
+                    Ok(s) => s,
+                    Err(e) => return usage(format!("failed to start the lab10 servers: {e}")),
+                };
+            return serve(&banner, servers).await;
+        }
+        (LabId::Lab10, _) => reference::lab10::run(args, &mut out, err).await,
         (LabId::Lab04 | LabId::Lab05, _) => {
             return usage(format!(
                 "grade reference {lab} server [--port N] | client HOST PORT MESSAGE..."

@@ -8,6 +8,7 @@
 
 pub mod httpbin;
 pub mod tcp_lines;
+pub mod tls;
 pub mod udp;
 pub mod ventilator;
 pub mod ws_room;

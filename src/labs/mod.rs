@@ -12,6 +12,7 @@ pub mod lab06;
 pub mod lab07;
 pub mod lab08;
 pub mod lab09;
+pub mod lab10;
 pub mod server;
 
 use std::future::Future;
@@ -96,7 +97,8 @@ pub fn wants_hermetic(lab: LabId) -> bool {
         | LabId::Lab06
         | LabId::Lab07
         | LabId::Lab08
-        | LabId::Lab09 => false,
+        | LabId::Lab09
+        | LabId::Lab10 => false,
         LabId::Lab02 | LabId::Lab03 => true,
     }
 }
@@ -280,6 +282,7 @@ pub fn check_specs(lab: LabId) -> &'static [spec::CheckSpec] {
         LabId::Lab07 => lab07::CHECKS,
         LabId::Lab08 => lab08::CHECKS,
         LabId::Lab09 => lab09::CHECKS,
+        LabId::Lab10 => lab10::CHECKS,
     }
 }
 
@@ -300,5 +303,6 @@ pub fn driver_for(lab: LabId, programs: Programs, env: DriverEnv) -> Option<Box<
         LabId::Lab07 => Some(Box::new(lab07::Lab07::new(programs.first(), env))),
         LabId::Lab08 => Some(Box::new(lab08::Lab08::new(programs, env))),
         LabId::Lab09 => Some(Box::new(lab09::Lab09::new(programs))),
+        LabId::Lab10 => Some(Box::new(lab10::Lab10::new(programs.first(), env))),
     }
 }

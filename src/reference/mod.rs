@@ -17,6 +17,7 @@ pub mod lab06;
 pub mod lab07;
 pub mod lab08;
 pub mod lab09;
+pub mod lab10;
 pub mod snapshots;
 
 /// A text of a lab's reference that a course may change (`[reference]` in `lab.toml`): the
@@ -43,7 +44,8 @@ pub fn params(lab: LabId) -> &'static [Param] {
         | LabId::Lab05
         | LabId::Lab07
         | LabId::Lab08
-        | LabId::Lab09 => &[],
+        | LabId::Lab09
+        | LabId::Lab10 => &[],
     }
 }
 

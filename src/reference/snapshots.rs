@@ -61,9 +61,13 @@ pub fn specs(lab: LabId) -> &'static [Spec] {
             about: "the body of GET /; check `body` compares it",
             maker: Maker::Lab06Body,
         }],
-        LabId::Lab02 | LabId::Lab04 | LabId::Lab05 | LabId::Lab07 | LabId::Lab08 | LabId::Lab09 => {
-            &[]
-        }
+        LabId::Lab02
+        | LabId::Lab04
+        | LabId::Lab05
+        | LabId::Lab07
+        | LabId::Lab08
+        | LabId::Lab09
+        | LabId::Lab10 => &[],
     }
 }
 

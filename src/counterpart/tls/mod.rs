@@ -1,0 +1,211 @@
+//! lab10's TLS servers on loopback (rustls with ring, tokio-rustls): each serves one
+//! certificate whatever name the client asks for, and records what it saw (the SNI of every
+//! ClientHello, completed handshakes with their version, request lines), so that a check
+//! reads what the client *did*, not only what it printed. A stalling server accepts TCP and
+//! never answers the handshake. Connections, request heads and times are bounded.
+
+pub mod certs;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::ServerConfig;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+/// Connections served at once; more wait in the backlog.
+const MAX_CONNECTIONS: usize = 16;
+/// Entries kept in each list of a [`Seen`] (a flood records no more).
+const MAX_RECORDS: usize = 64;
+/// A request head larger than this is answered as it is.
+const MAX_HEAD: usize = 16 * 1024;
+/// Time for a handshake, then for the request head.
+const STEP_LIMIT: Duration = Duration::from_secs(5);
+/// How long a stalling server holds a connection before dropping it.
+const STALL_HOLD: Duration = Duration::from_secs(30);
+
+/// What one server saw.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// TCP connections accepted.
+    pub connections: usize,
+    /// The server name (SNI) of every ClientHello, `None` when it carried none.
+    pub hellos: Vec<Option<String>>,
+    /// The protocol version of every completed handshake (`TLSv1.3`).
+    pub handshakes: Vec<String>,
+    /// The first line of every request read after a handshake.
+    pub requests: Vec<String>,
+}
+
+/// A server's record, shared with the check that reads it.
+pub type Log = Arc<Mutex<Seen>>;
+
+fn record(log: &Log, f: impl FnOnce(&mut Seen)) {
+    if let Ok(mut seen) = log.lock() {
+        f(&mut seen);
+    }
+}
+
+/// Which TLS versions a server offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Versions {
+    Both,
+    Tls12Only,
+    Tls13Only,
+}
+
+/// Hands out one certificate for every ClientHello, noting its server name.
+#[derive(Debug)]
+struct Recording {
+    key: Arc<CertifiedKey>,
+    log: Log,
+}
+
+impl ResolvesServerCert for Recording {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let name = hello.server_name().map(str::to_string);
+        record(&self.log, |s| {
+            if s.hellos.len() < MAX_RECORDS {
+                s.hellos.push(name);
+            }
+        });
+        Some(self.key.clone())
+    }
+}
+
+/// A server configuration that serves `key` with `versions`, recording into `log`. The
+/// provider is ring's, named here rather than installed for the process.
+pub fn server_config(
+    key: Arc<CertifiedKey>,
+    versions: Versions,
+    log: Log,
+) -> Result<ServerConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let versions: &[&'static rustls::SupportedProtocolVersion] = match versions {
+        Versions::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],
+        Versions::Tls12Only => &[&rustls::version::TLS12],
+        Versions::Tls13Only => &[&rustls::version::TLS13],
+    };
+    Ok(ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(Recording { key, log })))
+}
+
+/// `TLSv1.3`, as Python's `SSLSocket.version()` writes it.
+pub fn version_name(v: rustls::ProtocolVersion) -> String {
+    match v {
+        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
+        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Serves HTTPS on `listener` until dropped or aborted: every request that arrives over a
+/// completed handshake gets `200 OK` with `body`, then a close_notify.
+pub async fn serve(listener: TcpListener, config: ServerConfig, body: Arc<str>, log: Log) {
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let mut tasks = JoinSet::new();
+    loop {
+        while tasks.len() >= MAX_CONNECTIONS {
+            tasks.join_next().await;
+        }
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        record(&log, |s| s.connections += 1);
+        let (acceptor, body, log) = (acceptor.clone(), body.clone(), log.clone());
+        tasks.spawn(async move {
+            let _ = tokio::time::timeout(STEP_LIMIT * 2, answer(acceptor, tcp, &body, &log)).await;
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+}
+
+async fn answer(acceptor: TlsAcceptor, tcp: TcpStream, body: &str, log: &Log) {
+    let Ok(Ok(mut tls)) = tokio::time::timeout(STEP_LIMIT, acceptor.accept(tcp)).await else {
+        return;
+    };
+    if let Some(v) = tls.get_ref().1.protocol_version() {
+        record(log, |s| {
+            if s.handshakes.len() < MAX_RECORDS {
+                s.handshakes.push(version_name(v));
+            }
+        });
+    }
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = tokio::time::timeout(STEP_LIMIT, async {
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
+            match tls.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    if read.is_err() || head.is_empty() {
+        return;
+    }
+    let line = String::from_utf8_lossy(head.split(|b| *b == b'\n').next().unwrap_or(&[]));
+    let line = crate::text::clip_default(line.trim());
+    record(log, |s| {
+        if s.requests.len() < MAX_RECORDS {
+            s.requests.push(line);
+        }
+    });
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tls.write_all(response.as_bytes()).await;
+    let _ = tls.shutdown().await;
+}
+
+/// Accepts TCP on `listener` and never answers: reads and drops what arrives (a ClientHello)
+/// and holds each connection for 30 s, so only a client's own time-out ends it.
+pub async fn stall(listener: TcpListener, log: Log) {
+    let mut tasks = JoinSet::new();
+    loop {
+        while tasks.len() >= MAX_CONNECTIONS {
+            tasks.join_next().await;
+        }
+        let Ok((mut tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        record(&log, |s| s.connections += 1);
+        tasks.spawn(async move {
+            let mut buf = [0u8; 4096];
+            let mut total = 0usize;
+            let _ = tokio::time::timeout(STALL_HOLD, async {
+                loop {
+                    match tcp.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => total += n,
+                    }
+                    if total >= 1024 * 1024 {
+                        // Too much sent: hold on without reading.
+                        std::future::pending::<()>().await;
+                    }
+                }
+            })
+            .await;
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_named_as_python_names_them() {
+        assert_eq!(version_name(rustls::ProtocolVersion::TLSv1_3), "TLSv1.3");
+        assert_eq!(version_name(rustls::ProtocolVersion::TLSv1_2), "TLSv1.2");
+    }
+}
