@@ -38,7 +38,8 @@ pub(super) struct PackageArgs {
     #[arg(long, value_enum)]
     lang: Option<Lang>,
     /// pip requirements the students' programs may import (e.g. Flask for lab01), installed
-    /// by setup.sh into an environment of their own.
+    /// by setup.sh into an environment of their own. Default: the library the lab is about
+    /// (lab07: requests, lab09: websockets), none for the others.
     #[arg(long, value_name = "FILE")]
     requirements: Option<PathBuf>,
     /// The Linux x86_64 `grade` to put in the bundle (default: this one, when it is a Linux
@@ -269,8 +270,25 @@ fn write_gradescope(
     }
     if let Some(req) = &args.requirements {
         std::fs::copy(req, out.join("requirements.txt"))?;
+    } else if let Some(req) = lab_requirements(info.id) {
+        std::fs::write(out.join("requirements.txt"), req)?;
     }
     Ok(())
+}
+
+/// The library a lab is about, as its handout's `requirements.txt` names it: without it on
+/// the platform every student's program would fail at its first `import`, whatever they wrote.
+fn lab_requirements(lab: crate::lab::LabId) -> Option<&'static str> {
+    use crate::lab::LabId;
+    match lab {
+        LabId::Lab07 => Some(include_str!(
+            "../../exercises/lab07_http_client/solution/requirements.txt"
+        )),
+        LabId::Lab09 => Some(include_str!(
+            "../../exercises/lab09_websocket/requirements.txt"
+        )),
+        _ => None,
+    }
 }
 
 /// A removal's result, where "it was not there" is fine.

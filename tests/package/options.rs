@@ -141,3 +141,26 @@ fn the_bundle_scripts_pass_shellcheck() {
     let scripts = ["setup.sh", "run_autograder"].map(|s| dir.path().join(s));
     run(Command::new("shellcheck").args(&scripts)).code(0);
 }
+
+/// A lab about a library brings it along: lab07's bundle installs requests, lab09's
+/// websockets, and lab01's nothing unless staff ask.
+#[test]
+fn a_labs_own_library_is_in_its_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    for (lab, wanted) in [
+        ("lab07", Some("requests")),
+        ("lab09", Some("websockets")),
+        ("lab01", None),
+    ] {
+        let out = dir.path().join(lab);
+        run(grade()
+            .args(["package", "gradescope", lab, "--no-binary", "--out"])
+            .arg(&out))
+        .code(0);
+        let req = std::fs::read_to_string(out.join("requirements.txt")).ok();
+        match wanted {
+            Some(name) => assert!(req.is_some_and(|r| r.contains(name)), "{lab}"),
+            None => assert!(req.is_none(), "{lab}: {req:?}"),
+        }
+    }
+}
