@@ -4,6 +4,7 @@
 pub mod dns_fixture;
 pub mod http;
 pub mod ifaces;
+pub mod url;
 
 /// The system resolver's answer for `name` (getaddrinfo): distinct addresses in the order it
 /// returned them. The grader's oracle for lab02 and lab03, and the references' look-up.

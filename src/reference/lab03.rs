@@ -7,43 +7,11 @@ use std::time::{Duration, Instant};
 
 use crate::net::http::{self, HttpLimits};
 
-/// The parts of an `http://` URL the lab prints.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Target {
-    pub host: String,
-    pub port: u16,
-    pub path: String,
-}
+pub use crate::net::url::Target;
 
 /// Parses `http://host[:port][/path][?query]`; the port defaults from the scheme.
 pub fn parse_url(url: &str) -> Result<Target, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| "only http:// URLs are supported".to_string())?;
-    let split = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(split);
-    let path = match path {
-        "" => "/".to_string(),
-        p if p.starts_with('?') => format!("/{p}"),
-        p => p.to_string(),
-    };
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, after) = v6.split_once(']').ok_or("unclosed [ in the host")?;
-        (h.to_string(), after.strip_prefix(':'))
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (authority.to_string(), None),
-        }
-    };
-    if host.is_empty() {
-        return Err("the URL has no host".into());
-    }
-    let port = match port {
-        None => 80,
-        Some(p) => p.parse().map_err(|_| format!("bad port {p:?}"))?,
-    };
-    Ok(Target { host, port, path })
+    crate::net::url::parse(url, "http", 80)
 }
 
 /// `ip:port`, with brackets around IPv6.

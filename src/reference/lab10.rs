@@ -21,38 +21,11 @@ use crate::counterpart::tls::{self, Log, Versions, certs};
 pub const TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_RESPONSE: u64 = 1024 * 1024;
 
-/// The parts of an `https://` URL.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Target {
-    pub host: String,
-    pub port: u16,
-    pub path: String,
-}
+pub use crate::net::url::Target;
 
 /// Parses `https://host[:port][/path]`; the port defaults to 443.
 pub fn parse_url(url: &str) -> Result<Target, String> {
-    let rest = url
-        .strip_prefix("https://")
-        .ok_or_else(|| "only https:// URLs are supported".to_string())?;
-    let split = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(split);
-    let path = match path {
-        "" => "/".to_string(),
-        p if p.starts_with('?') => format!("/{p}"),
-        p => p.to_string(),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().map_err(|_| format!("bad port {p:?}"))?),
-        None => (authority, 443),
-    };
-    if host.is_empty() {
-        return Err("the URL has no host".into());
-    }
-    Ok(Target {
-        host: host.to_string(),
-        port,
-        path,
-    })
+    crate::net::url::parse(url, "https", 443)
 }
 
 /// Why the client stopped, as its `[ERROR]` line says it.

@@ -7,7 +7,7 @@
 //!
 //! The broker handles two connections in an order of its own, so the grader never assumes a
 //! `SUB` is in effect because it was sent: it publishes a sync text until the subscriber
-//! receives it ([`peer::subscribe`]), and it knows a subscriber has everything once a fence
+//! receives it (`peer::subscribe`), and it knows a subscriber has everything once a fence
 //! text published after the messages has reached it.
 
 mod broker;
