@@ -283,33 +283,33 @@ fn process_table() -> Vec<(i32, i32)> {
 /// back (macOS), and while their parents still link them to `root`.
 pub(crate) fn descendants(root: u32) -> Vec<i32> {
     #[cfg(target_os = "linux")]
-    if children_lists(root as i32).is_some() {
-        let mut found = vec![root as i32];
-        let mut i = 0;
-        while i < found.len() && found.len() < 100_000 {
-            for kid in children_lists(found[i]).unwrap_or_default() {
-                if !found.contains(&kid) {
-                    found.push(kid);
-                }
-            }
-            i += 1;
-        }
-        found.remove(0);
-        return found;
+    if let Some(kids) = children_lists(root as i32) {
+        return tree(kids, |p| children_lists(p).unwrap_or_default());
     }
     let table = process_table();
-    let mut found = vec![root as i32];
+    let kids_of = |parent| {
+        table
+            .iter()
+            .filter(|&&(_, ppid)| ppid == parent)
+            .map(|&(pid, _)| pid)
+            .collect()
+    };
+    tree(kids_of(root as i32), kids_of)
+}
+
+/// Everything below `kids`, breadth first, `kids` included; bounded, since a fork bomb may
+/// still be running while the tree is read.
+fn tree(kids: Vec<i32>, children: impl Fn(i32) -> Vec<i32>) -> Vec<i32> {
+    let mut found = kids;
     let mut i = 0;
-    while i < found.len() {
-        let parent = found[i];
-        for &(pid, ppid) in &table {
-            if ppid == parent && !found.contains(&pid) {
-                found.push(pid);
+    while i < found.len() && found.len() < 100_000 {
+        for kid in children(found[i]) {
+            if !found.contains(&kid) {
+                found.push(kid);
             }
         }
         i += 1;
     }
-    found.remove(0);
     found
 }
 
