@@ -488,6 +488,26 @@ mod tests {
         dir
     }
 
+    /// A version manager's shim (a shell script that starts the real interpreter) is looked
+    /// through: many gradings get the interpreter itself, not one script start each.
+    #[test]
+    fn many_gradings_get_the_interpreter_behind_a_shim() {
+        let Ok(real) = find_python(None) else {
+            eprintln!("no python3 here: nothing to look through");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let shim = dir.path().join("python3");
+        std::fs::write(&shim, format!("#!/bin/sh\nexec {:?} \"$@\"\n", real)).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let found = interpreter_for_many(Some(&shim)).unwrap();
+        assert_ne!(found, shim);
+        assert!(found.is_absolute() && found.is_file(), "{found:?}");
+        // Nothing found: nothing to pass on.
+        assert_eq!(interpreter_for_many(Some(&dir.path().join("none"))), None);
+    }
+
     #[test]
     fn each_role_has_its_own_command() {
         let dir = repo(

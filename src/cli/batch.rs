@@ -179,13 +179,12 @@ pub(super) fn main(args: &BatchArgs) -> i32 {
 
 /// The options every child shares (`--lang` resolved, so all reports agree; one seed for the
 /// whole class unless given, so every student gets the same values and the batch replays;
-/// the interpreter found once, see [`crate::submission::interpreter_for_many`]).
+/// the interpreter found once, see [`super::student::Shared::options`]).
 fn forwarded(args: &BatchArgs, lang: Lang) -> Vec<OsString> {
-    let python = crate::submission::interpreter_for_many(args.python.as_deref());
     let mut f = super::student::Shared {
         lang,
         hermetic: args.hermetic,
-        python: python.as_deref().or(args.python.as_deref()),
+        python: args.python.as_deref(),
         graders: args.graders.as_deref(),
         seed: Some(args.seed.unwrap_or_else(crate::rng::Rng::fresh_seed)),
         run_as: args.run_as,

@@ -112,12 +112,10 @@ fn every_lab(args: &GradeArgs) -> i32 {
 /// matter to a JSON report). The language is passed resolved, so every lab agrees with the
 /// overview's own lines.
 fn forwarded(args: &GradeArgs, lang: Lang) -> Vec<OsString> {
-    // Found once for every lab (see `interpreter_for_many`).
-    let python = crate::submission::interpreter_for_many(args.python.as_deref());
     let mut f = Shared {
         lang,
         hermetic: args.hermetic,
-        python: python.as_deref().or(args.python.as_deref()),
+        python: args.python.as_deref(),
         graders: args.graders.as_deref(),
         seed: args.seed,
         run_as: args.run_as,
@@ -143,11 +141,14 @@ pub(super) struct Shared<'a> {
 }
 
 impl Shared<'_> {
-    /// The child's command-line options for these.
+    /// The child's command-line options for these. The interpreter is found here, once for
+    /// every child (see [`crate::submission::interpreter_for_many`]); when none is found the
+    /// option goes as given, and each child reports the missing Python itself.
     pub fn options(&self) -> Vec<OsString> {
         let mut f: Vec<OsString> = vec!["--lang".into(), value_name(self.lang).into()];
         f.extend(["--hermetic".into(), value_name(self.hermetic).into()]);
-        if let Some(p) = self.python {
+        let found = crate::submission::interpreter_for_many(self.python);
+        if let Some(p) = found.as_deref().or(self.python) {
             f.extend(["--python".into(), p.into()]);
         }
         if let Some(g) = self.graders {
