@@ -208,6 +208,41 @@ pub fn ran_cleanly(f: &Finished, command: &str, limit: Duration, lang: Lang) -> 
         .into()
 }
 
+/// What a student's program printed, as a failure shows it: normalized, every byte visible.
+pub fn shown(s: &str) -> String {
+    crate::text::escape_student(crate::text::normalize(s).as_bytes())
+}
+
+/// The lines of `stdout` starting with `prefix`, surrounding spaces trimmed.
+pub fn lines_with<'s>(stdout: &'s str, prefix: &str) -> Vec<&'s str> {
+    stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with(prefix))
+        .collect()
+}
+
+/// Passes when a line of `stdout` starting with `prefix` is exactly `want` (surrounding spaces
+/// aside); the failure shows the lines with that prefix, or the whole output when there is none.
+pub fn line_check(stdout: &str, want: &str, prefix: &str, cx: &CheckCx<'_>) -> Verdict {
+    let got = lines_with(stdout, prefix);
+    if got.contains(&want) {
+        return Verdict::pass();
+    }
+    let actual = if got.is_empty() {
+        shown(stdout)
+    } else {
+        shown(&got.join("\n"))
+    };
+    Failure::new(format!(
+        "{}: {want}",
+        cx.t("이 줄이 없습니다", "this line is missing")
+    ))
+    .expected(want)
+    .actual(actual)
+    .into()
+}
+
 /// Sentences for [`reported_error`], each in Korean and English: the run did not end, it
 /// crashed with a traceback, it exited 0, the line that reports the error is missing.
 pub struct ErrorWords<'a> {

@@ -10,11 +10,10 @@ mod runs;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::{BoxFuture, CheckCx, DriverEnv, LabDriver};
+use super::{BoxFuture, CheckCx, DriverEnv, LabDriver, line_check, lines_with, shown};
 use crate::i18n::Lang;
 use crate::report::{Failure, Verdict};
 use crate::submission::Launch;
-use crate::text;
 use runs::{Kind, Run, Servers};
 
 checks! {
@@ -108,13 +107,18 @@ impl Lab10 {
         let Some(v) = r.seen().handshakes.first().cloned() else {
             return Verdict::Error("lab10: no handshake recorded after `connects`".into());
         };
-        line_check(r, &format!("[TLS] version={v}"), "[TLS] version=", cx)
+        line_check(
+            &r.f.stdout,
+            &format!("[TLS] version={v}"),
+            "[TLS] version=",
+            cx,
+        )
     }
 
     fn subject(&self, cx: &CheckCx<'_>) -> Verdict {
         let r = &self.runs[&Kind::Valid];
         let want = format!("[TLS] subject=CN={}", self.servers.valid_common_name());
-        match line_check(r, &want, "[TLS] subject=", cx) {
+        match line_check(&r.f.stdout, &want, "[TLS] subject=", cx) {
             Verdict::Failed(f) => {
                 let printed = lines_with(&r.f.stdout, "[TLS] subject=");
                 let empty = printed.iter().any(|l| {
@@ -133,7 +137,7 @@ impl Lab10 {
 
     fn status(&self, cx: &CheckCx<'_>) -> Verdict {
         line_check(
-            &self.runs[&Kind::Valid],
+            &self.runs[&Kind::Valid].f.stdout,
             "[HTTP] status=200",
             "[HTTP] status=",
             cx,
@@ -380,36 +384,4 @@ impl LabDriver for Lab10 {
         self.servers.stop();
         Box::pin(async { Vec::new() })
     }
-}
-
-/// The lines of `s` starting with `prefix`, trimmed.
-fn lines_with<'s>(s: &'s str, prefix: &str) -> Vec<&'s str> {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with(prefix))
-        .collect()
-}
-
-/// Passes when a line starting with `prefix` is exactly `want` (surrounding spaces aside).
-fn line_check(r: &Run, want: &str, prefix: &str, cx: &CheckCx<'_>) -> Verdict {
-    let got = lines_with(&r.f.stdout, prefix);
-    if got.contains(&want) {
-        return Verdict::pass();
-    }
-    let actual = if got.is_empty() {
-        shown(&r.f.stdout)
-    } else {
-        shown(&got.join("\n"))
-    };
-    Failure::new(format!(
-        "{}: {want}",
-        cx.t("이 줄이 없습니다", "this line is missing")
-    ))
-    .expected(want)
-    .actual(actual)
-    .into()
-}
-
-fn shown(s: &str) -> String {
-    text::escape_student(text::normalize(s).as_bytes())
 }
