@@ -6,6 +6,7 @@
 
 pub mod certs;
 
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,6 +57,21 @@ pub enum Versions {
     Both,
     Tls12Only,
     Tls13Only,
+}
+
+/// The page every answering server sends: its token line is new in every grading.
+pub fn body(token: &str) -> String {
+    format!("Hello over TLS!\ntoken={token}\n")
+}
+
+/// A listener on 127.0.0.1 at `port` (0: any free one), and one on ::1 at the same port where
+/// it is free: `localhost` may resolve to ::1 first (macOS, Windows), and a client must not
+/// wait on a refused ::1 (seconds on Windows) first. The port and the listeners.
+pub async fn loopback_listeners(port: u16) -> std::io::Result<(u16, Vec<TcpListener>)> {
+    let v4 = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+    let port = v4.local_addr()?.port();
+    let v6 = TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await.ok();
+    Ok((port, std::iter::once(v4).chain(v6).collect()))
 }
 
 /// Hands out one certificate for every ClientHello, noting its server name.
