@@ -101,6 +101,23 @@ fn no_server_hostname_fails_sni_and_wrong_host() {
     assert!(hint(&v, "wrong_host").contains("server_hostname"), "{r}");
 }
 
+/// A client that refuses TLS 1.2, against seed 7's TLS 1.2-only valid server: rustls stops
+/// the handshake before choosing a certificate, so `connects` says so and hints at the
+/// version, not at CAFILE, and does not claim that no ClientHello arrived.
+#[test]
+fn tls13_only_fails_connects_with_the_version_hint() {
+    let (r, v) = grade_json(
+        "lab10",
+        "tests/fixtures/lab10/tls13_only",
+        &["--only", "connects"],
+    );
+    r.code(1);
+    assert_eq!(check(&v, "connects")["status"], "failed", "{r}");
+    let m = check(&v, "connects")["message"].as_str().unwrap();
+    assert!(m.contains("only TLSv1.2"), "{m}");
+    assert!(hint(&v, "connects").contains("minimum_version"), "{r}");
+}
+
 #[test]
 fn no_timeout_fails_stall_within_its_limit() {
     let t0 = Instant::now();

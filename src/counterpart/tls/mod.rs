@@ -38,6 +38,10 @@ pub struct Seen {
     pub hellos: Vec<Option<String>>,
     /// The protocol version of every completed handshake (`TLSv1.3`).
     pub handshakes: Vec<String>,
+    /// Handshakes that failed because the client offered no version (or cipher suite) this
+    /// server accepts: rustls stops those before it chooses a certificate, so they have no
+    /// entry in `hellos`.
+    pub incompatible: usize,
     /// The first line of every request read after a handshake.
     pub requests: Vec<String>,
 }
@@ -143,8 +147,16 @@ pub async fn serve(listener: TcpListener, config: ServerConfig, body: Arc<str>, 
 }
 
 async fn answer(acceptor: TlsAcceptor, tcp: TcpStream, body: &str, log: &Log) {
-    let Ok(Ok(mut tls)) = tokio::time::timeout(STEP_LIMIT, acceptor.accept(tcp)).await else {
-        return;
+    let mut tls = match tokio::time::timeout(STEP_LIMIT, acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            let rustls_error = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+            if let Some(rustls::Error::PeerIncompatible(_)) = rustls_error {
+                record(log, |s| s.incompatible += 1);
+            }
+            return;
+        }
+        Err(_) => return,
     };
     if let Some(v) = tls.get_ref().1.protocol_version() {
         record(log, |s| {

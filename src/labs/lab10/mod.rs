@@ -18,7 +18,7 @@ use runs::{Kind, Run, Servers};
 
 checks! {
     enum Check {
-        Connects = "connects" hints ["cafile"],
+        Connects = "connects" hints ["cafile", "version"],
         Version = "version" needs ["connects"],
         Subject = "subject" needs ["connects"] hints ["empty"],
         Status = "status" needs ["connects"],
@@ -73,6 +73,7 @@ impl Lab10 {
     }
 
     async fn connects(&mut self, cx: &CheckCx<'_>) -> Verdict {
+        let only = self.servers.valid_version();
         let r = match self.run(Kind::Valid, cx).await {
             Ok(r) => r,
             Err(v) => return v,
@@ -82,7 +83,13 @@ impl Lab10 {
         if !seen.handshakes.is_empty() {
             return clean;
         }
-        let (message, hint) = if seen.hellos.is_empty() {
+        let (message, hint) = if seen.hellos.is_empty() && seen.incompatible > 0 {
+            let m = cx.t(
+                &format!("서버가 받는 TLS 버전을 클라이언트가 제안하지 않아 핸드셰이크가 실패했습니다 (이번 채점의 서버는 {only}만 받습니다)"),
+                &format!("the handshake failed: the client offered no TLS version the server accepts (in this grading the server accepts only {only})"),
+            );
+            (m, Some("version"))
+        } else if seen.hellos.is_empty() {
             let m = cx.t(
                 "채점기의 서버는 TLS 핸드셰이크(ClientHello)를 한 번도 받지 못했습니다",
                 "the grader's server never received a TLS handshake (ClientHello)",

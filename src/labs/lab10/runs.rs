@@ -95,6 +95,14 @@ impl Servers {
         tls::body(&self.token)
     }
 
+    /// The one version the valid server accepts, as Python names it.
+    pub(super) fn valid_version(&self) -> &'static str {
+        match self.versions {
+            Versions::Tls12Only => "TLSv1.2",
+            Versions::Tls13Only | Versions::Both => "TLSv1.3",
+        }
+    }
+
     /// The common name of the valid server's certificate (empty before it is made).
     pub(super) fn valid_common_name(&self) -> String {
         self.ready
