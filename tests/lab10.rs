@@ -141,6 +141,7 @@ fn traceback_fails_only_clear_error() {
     assert_eq!(statuses(&v), expect(&["clear_error"], &[]), "{r}");
     let m = check(&v, "clear_error")["message"].as_str().unwrap();
     assert!(m.contains("traceback"), "{m}");
+    assert!(m.contains("SSLCertVerificationError"), "{m}");
 }
 
 /// `grade reference lab10 serve CAFILE` writes the CA and lists one URL per server, and the

@@ -255,7 +255,8 @@ pub struct ErrorWords<'a> {
 /// What a program must do on an error it is expected to report (a name that does not exist,
 /// a refused connection, a missing argument): end by itself (within `limit`), without a
 /// traceback, with a non-zero status, and with a line that says so (`has_line`). The first
-/// problem, in the student's language; `None` when it did all of that.
+/// problem, in the student's language (a traceback's sentence names its exception, as in
+/// [`ran_cleanly`]); `None` when it did all of that.
 pub fn reported_error(
     f: &Finished,
     has_line: bool,
@@ -267,7 +268,10 @@ pub fn reported_error(
     if f.timed_out() {
         Some(format!("{} ({} s)", pick(words.not_ended), limit.as_secs()))
     } else if f.has_traceback() {
-        Some(pick(words.traceback))
+        Some(match f.exception() {
+            Some(e) => format!("{}: {e}", pick(words.traceback)),
+            None => pick(words.traceback),
+        })
     } else if f.exit == Some(crate::harness::Exit::Code(0)) {
         Some(pick(words.exit_zero))
     } else if !has_line {

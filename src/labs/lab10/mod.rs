@@ -310,7 +310,10 @@ impl Lab10 {
                             "인증서를 거부한 뒤 끝나지 않았습니다",
                             "it did not finish after refusing the certificate",
                         ),
-                        traceback: ("", ""),
+                        traceback: (
+                            "인증서를 거부하자 오류 줄 대신 traceback을 남기고 끝났습니다",
+                            "it ended with a traceback instead of an error line on the refused certificate",
+                        ),
                         exit_zero: (
                             "인증서를 거부했는데 종료 코드가 0입니다",
                             "the exit status is 0 although the certificate was refused",
@@ -320,11 +323,7 @@ impl Lab10 {
                             "there is no error line ([ERROR] ...)",
                         ),
                     };
-                    if r.f.has_traceback() {
-                        Some(traceback(r, cx))
-                    } else {
-                        super::reported_error(&r.f, has_line, RUN_LIMIT, &words, cx.lang)
-                    }
+                    super::reported_error(&r.f, has_line, RUN_LIMIT, &words, cx.lang)
                 }
             };
             if let Some(p) = problem {
