@@ -27,14 +27,6 @@ fn variant(name: &str) -> (Run, serde_json::Value) {
     grade_json("lab06", &format!("tests/fixtures/lab06/{name}"), &[])
 }
 
-#[track_caller]
-fn hint_of(v: &serde_json::Value, id: &str) -> String {
-    check(v, id)["hint"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[test]
 fn rust_reference_passes_through_grade_toml() {
     let sub = reference_submission("lab06");
@@ -59,7 +51,7 @@ fn no_content_length_fails_content_length_only() {
     let (r, v) = variant("no_content_length");
     r.code(1);
     assert_eq!(statuses(&v), expect(&["content_length"], &[]), "{r}");
-    assert!(hint_of(&v, "content_length").contains("len(body)"), "{r}");
+    assert!(hint(&v, "content_length").contains("len(body)"), "{r}");
 }
 
 #[test]
@@ -70,7 +62,7 @@ fn a_wrong_content_length_fails_with_the_mismatch_hint() {
     let c = check(&v, "content_length");
     assert_eq!(c["expected"], "Content-Length: 14", "{r}");
     assert_eq!(c["actual"], "Content-Length: 13", "{r}");
-    assert!(hint_of(&v, "content_length").contains("len(body)"), "{r}");
+    assert!(hint(&v, "content_length").contains("len(body)"), "{r}");
 }
 
 #[test]
@@ -92,7 +84,7 @@ fn one_connection_at_a_time_fails_concurrent_only() {
     let (r, v) = variant("single_threaded");
     r.code(1);
     assert_eq!(statuses(&v), expect(&["concurrent"], &[]), "{r}");
-    assert!(hint_of(&v, "concurrent").contains("ThreadingHTTPServer"));
+    assert!(hint(&v, "concurrent").contains("ThreadingHTTPServer"));
 }
 
 #[test]
@@ -102,7 +94,7 @@ fn the_seeds_empty_host_fails_startup_line_with_its_hint() {
     assert_eq!(statuses(&v), expect(&["startup_line"], &[]), "{r}");
     let c = check(&v, "startup_line");
     assert!(c["actual"].as_str().unwrap().starts_with("http://:"), "{r}");
-    assert!(hint_of(&v, "startup_line").contains("http://:8000"), "{r}");
+    assert!(hint(&v, "startup_line").contains("http://:8000"), "{r}");
 }
 
 #[test]
@@ -110,7 +102,7 @@ fn printing_0_0_0_0_fails_startup_line_with_its_own_hint() {
     let (r, v) = variant("any_address_url");
     r.code(1);
     assert_eq!(statuses(&v), expect(&["startup_line"], &[]), "{r}");
-    assert!(hint_of(&v, "startup_line").contains("0.0.0.0"), "{r}");
+    assert!(hint(&v, "startup_line").contains("0.0.0.0"), "{r}");
 }
 
 /// The server dies of a POST: unsupported_method says so, and is the only failure (the grader
@@ -122,7 +114,7 @@ fn a_server_that_dies_of_post_fails_unsupported_method_only() {
     assert_eq!(statuses(&v), expect(&["unsupported_method"], &[]), "{r}");
     let m = check(&v, "unsupported_method")["message"].as_str().unwrap();
     assert!(m.contains("exited"), "{m}");
-    assert!(hint_of(&v, "unsupported_method").contains("serve_forever"));
+    assert!(hint(&v, "unsupported_method").contains("serve_forever"));
 }
 
 /// A literal program on the seed's fixed port 8000, inside a namespace made for the test.

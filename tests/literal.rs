@@ -631,3 +631,34 @@ fn lab09_websockets_shortest_misses_pushed_messages_and_eof() {
     let (m, _) = words(&v, "client_exits");
     assert!(m.contains("eoferror"), "{m}");
 }
+
+const LAB10: [&str; 11] = [
+    "connects",
+    "version",
+    "subject",
+    "status",
+    "body",
+    "sni",
+    "wrong_host",
+    "unknown_ca",
+    "expired",
+    "stall",
+    "clear_error",
+];
+
+/// The handout's calls in the fewest lines, no error handling. It verifies, sends SNI and
+/// times out, so only the clear error line is missing.
+#[test]
+fn lab10_shortest_misses_only_clear_error() {
+    let (r, v) = grade_json("lab10", "tests/fixtures/literal/lab10_shortest", &[]);
+    r.code(1);
+    assert_eq!(
+        statuses(&v),
+        expect(&LAB10, &[("clear_error", "failed")]),
+        "{r}"
+    );
+    assert!(
+        hint(&v, "clear_error").contains("SSLCertVerificationError"),
+        "{r}"
+    );
+}

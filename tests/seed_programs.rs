@@ -9,14 +9,6 @@ fn seed(lab: &str, name: &str) -> (Run, serde_json::Value) {
     grade_json(lab, &format!("tests/fixtures/seed_programs/{name}"), &[])
 }
 
-#[track_caller]
-fn hint(v: &serde_json::Value, id: &str) -> String {
-    check(v, id)["hint"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// Seed 001's UDP server answers one datagram, with a fixed sentence, and exits; its client
 /// sends once and waits forever, printing a timestamp and a tuple.
 #[test]

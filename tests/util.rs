@@ -137,6 +137,15 @@ pub fn check<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("no check {id} in {v:#}"))
 }
 
+/// A check's hint, empty when it has none.
+#[track_caller]
+pub fn hint(v: &serde_json::Value, id: &str) -> String {
+    check(v, id)["hint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Copies a submission into a fresh temporary directory, so that the processes it starts can
 /// be found by their path afterwards, and nothing is written into the repository.
 pub fn copy_submission(src: &Path) -> tempfile::TempDir {

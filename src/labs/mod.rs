@@ -208,6 +208,41 @@ pub fn ran_cleanly(f: &Finished, command: &str, limit: Duration, lang: Lang) -> 
         .into()
 }
 
+/// What a student's program printed, as a failure shows it: normalized, every byte visible.
+pub fn shown(s: &str) -> String {
+    crate::text::escape_student(crate::text::normalize(s).as_bytes())
+}
+
+/// The lines of `stdout` starting with `prefix`, surrounding spaces trimmed.
+pub fn lines_with<'s>(stdout: &'s str, prefix: &str) -> Vec<&'s str> {
+    stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with(prefix))
+        .collect()
+}
+
+/// Passes when a line of `stdout` starting with `prefix` is exactly `want` (surrounding spaces
+/// aside); the failure shows the lines with that prefix, or the whole output when there is none.
+pub fn line_check(stdout: &str, want: &str, prefix: &str, cx: &CheckCx<'_>) -> Verdict {
+    let got = lines_with(stdout, prefix);
+    if got.contains(&want) {
+        return Verdict::pass();
+    }
+    let actual = if got.is_empty() {
+        shown(stdout)
+    } else {
+        shown(&got.join("\n"))
+    };
+    Failure::new(format!(
+        "{}: {want}",
+        cx.t("이 줄이 없습니다", "this line is missing")
+    ))
+    .expected(want)
+    .actual(actual)
+    .into()
+}
+
 /// Sentences for [`reported_error`], each in Korean and English: the run did not end, it
 /// crashed with a traceback, it exited 0, the line that reports the error is missing.
 pub struct ErrorWords<'a> {
@@ -220,7 +255,8 @@ pub struct ErrorWords<'a> {
 /// What a program must do on an error it is expected to report (a name that does not exist,
 /// a refused connection, a missing argument): end by itself (within `limit`), without a
 /// traceback, with a non-zero status, and with a line that says so (`has_line`). The first
-/// problem, in the student's language; `None` when it did all of that.
+/// problem, in the student's language (a traceback's sentence names its exception, as in
+/// [`ran_cleanly`]); `None` when it did all of that.
 pub fn reported_error(
     f: &Finished,
     has_line: bool,
@@ -232,7 +268,10 @@ pub fn reported_error(
     if f.timed_out() {
         Some(format!("{} ({} s)", pick(words.not_ended), limit.as_secs()))
     } else if f.has_traceback() {
-        Some(pick(words.traceback))
+        Some(match f.exception() {
+            Some(e) => format!("{}: {e}", pick(words.traceback)),
+            None => pick(words.traceback),
+        })
     } else if f.exit == Some(crate::harness::Exit::Code(0)) {
         Some(pick(words.exit_zero))
     } else if !has_line {

@@ -5,14 +5,13 @@
 
 use std::future::Future;
 use std::io::Write;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use crate::counterpart::tls::{self, Log, Versions, certs};
@@ -174,7 +173,7 @@ pub async fn test_servers(
     let mut rng = crate::rng::Rng::new(crate::rng::Rng::fresh_seed());
     let certs = certs::make(&mut rng, "localhost").map_err(std::io::Error::other)?;
     std::fs::write(ca_path, &certs.ca_pem)?;
-    let body: Arc<str> = format!("Hello over TLS!\ntoken={}\n", rng.token(16)).into();
+    let body: Arc<str> = tls::body(&rng.token(16)).into();
     let mut banner = vec![format!(
         "[TLS] CA certificate ({}) written to {}",
         certs.ca_name,
@@ -190,13 +189,10 @@ pub async fn test_servers(
     ];
     for (i, (name, leaf)) in leaves.into_iter().enumerate() {
         let port = base.map_or(0, |b| b.saturating_add(i as u16));
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
-        let port = listener.local_addr()?.port();
+        let (port, listeners) = tls::loopback_listeners(port).await?;
         banner.push(format!("{name:<11} https://localhost:{port}/"));
-        // `localhost` is ::1 first on some systems: the same port there too, where free.
-        let v6 = TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await.ok();
         let log = Log::default();
-        for listener in std::iter::once(listener).chain(v6) {
+        for listener in listeners {
             match leaf {
                 Some(leaf) => {
                     let config = tls::server_config(leaf.key.clone(), Versions::Both, log.clone())

@@ -6,6 +6,7 @@
 
 pub mod certs;
 
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,6 +38,10 @@ pub struct Seen {
     pub hellos: Vec<Option<String>>,
     /// The protocol version of every completed handshake (`TLSv1.3`).
     pub handshakes: Vec<String>,
+    /// Handshakes that failed because the client offered no version (or cipher suite) this
+    /// server accepts: rustls stops those before it chooses a certificate, so they have no
+    /// entry in `hellos`.
+    pub incompatible: usize,
     /// The first line of every request read after a handshake.
     pub requests: Vec<String>,
 }
@@ -56,6 +61,21 @@ pub enum Versions {
     Both,
     Tls12Only,
     Tls13Only,
+}
+
+/// The page every answering server sends: its token line is new in every grading.
+pub fn body(token: &str) -> String {
+    format!("Hello over TLS!\ntoken={token}\n")
+}
+
+/// A listener on 127.0.0.1 at `port` (0: any free one), and one on ::1 at the same port where
+/// it is free: `localhost` may resolve to ::1 first (macOS, Windows), and a client must not
+/// wait on a refused ::1 (seconds on Windows) first. The port and the listeners.
+pub async fn loopback_listeners(port: u16) -> std::io::Result<(u16, Vec<TcpListener>)> {
+    let v4 = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+    let port = v4.local_addr()?.port();
+    let v6 = TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await.ok();
+    Ok((port, std::iter::once(v4).chain(v6).collect()))
 }
 
 /// Hands out one certificate for every ClientHello, noting its server name.
@@ -127,8 +147,16 @@ pub async fn serve(listener: TcpListener, config: ServerConfig, body: Arc<str>, 
 }
 
 async fn answer(acceptor: TlsAcceptor, tcp: TcpStream, body: &str, log: &Log) {
-    let Ok(Ok(mut tls)) = tokio::time::timeout(STEP_LIMIT, acceptor.accept(tcp)).await else {
-        return;
+    let mut tls = match tokio::time::timeout(STEP_LIMIT, acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            let rustls_error = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+            if let Some(rustls::Error::PeerIncompatible(_)) = rustls_error {
+                record(log, |s| s.incompatible += 1);
+            }
+            return;
+        }
+        Err(_) => return,
     };
     if let Some(v) = tls.get_ref().1.protocol_version() {
         record(log, |s| {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::{BoxFuture, CheckCx, DriverEnv, Hermetic, LabDriver};
+use super::{BoxFuture, CheckCx, DriverEnv, Hermetic, LabDriver, line_check, shown};
 use crate::harness::Finished;
 use crate::i18n::Lang;
 use crate::net::dns_fixture::{DnsFixture, Zone};
@@ -177,7 +177,7 @@ impl Lab03 {
     fn input_line(&self, cx: &CheckCx<'_>) -> Verdict {
         let r = &self.runs["main"];
         let want = format!("[INPUT] host={}, port={}, path={}", r.host, r.port, r.path);
-        line_check(r, &want, "[INPUT]", cx)
+        line_check(&r.f.stdout, &want, "[INPUT]", cx)
     }
 
     async fn dns_section(&self, cx: &CheckCx<'_>) -> Verdict {
@@ -312,7 +312,12 @@ impl Lab03 {
     }
 
     fn status(&self, cx: &CheckCx<'_>) -> Verdict {
-        line_check(&self.runs["main"], "[HTTP] status=200", "[HTTP] status", cx)
+        line_check(
+            &self.runs["main"].f.stdout,
+            "[HTTP] status=200",
+            "[HTTP] status",
+            cx,
+        )
     }
 
     fn body_preview(&self, key: &'static str, cx: &CheckCx<'_>) -> Verdict {
@@ -352,7 +357,7 @@ impl Lab03 {
                 Err(v) => return v,
             };
             let want = format!("[HTTP] status={code}");
-            if let Verdict::Failed(mut f) = line_check(r, &want, "[HTTP] status", &cx) {
+            if let Verdict::Failed(mut f) = line_check(&r.f.stdout, &want, "[HTTP] status", &cx) {
                 f.message = format!("GET {path}: {}", f.message);
                 return Verdict::Failed(f);
             }
@@ -379,8 +384,10 @@ impl Lab03 {
             Err(v) => return v,
         };
         let want = format!("[INPUT] host=localhost, port=80, path={path}");
-        match line_check(r, &want, "[INPUT]", &cx) {
-            Verdict::Passed { .. } => line_check(r, "[HTTP] status=200", "[HTTP] status", &cx),
+        match line_check(&r.f.stdout, &want, "[INPUT]", &cx) {
+            Verdict::Passed { .. } => {
+                line_check(&r.f.stdout, "[HTTP] status=200", "[HTTP] status", &cx)
+            }
             other => other,
         }
     }
@@ -558,33 +565,4 @@ fn bind_dual_stack(port: u16) -> std::io::Result<TcpListener> {
 fn ran_cleanly(r: &ClientRun, cx: &CheckCx<'_>) -> Verdict {
     let url = format!("http://{}:{}{}", r.host, r.port, r.path);
     super::ran_cleanly(&r.f, &format!("client.py {url}"), RUN_LIMIT, cx.lang)
-}
-
-/// Passes when a line starting with `prefix` is exactly `want` (surrounding spaces aside).
-fn line_check(r: &ClientRun, want: &str, prefix: &str, cx: &CheckCx<'_>) -> Verdict {
-    let got: Vec<&str> =
-        r.f.stdout
-            .lines()
-            .map(str::trim)
-            .filter(|l| l.starts_with(prefix))
-            .collect();
-    if got.contains(&want) {
-        return Verdict::pass();
-    }
-    let actual = if got.is_empty() {
-        shown(&r.f.stdout)
-    } else {
-        shown(&got.join("\n"))
-    };
-    Failure::new(format!(
-        "{}: {want}",
-        cx.t("이 줄이 없습니다", "this line is missing")
-    ))
-    .expected(want)
-    .actual(actual)
-    .into()
-}
-
-fn shown(s: &str) -> String {
-    text::escape_student(text::normalize(s).as_bytes())
 }

@@ -10,16 +10,15 @@ mod runs;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::{BoxFuture, CheckCx, DriverEnv, LabDriver};
+use super::{BoxFuture, CheckCx, DriverEnv, LabDriver, line_check, lines_with, shown};
 use crate::i18n::Lang;
 use crate::report::{Failure, Verdict};
 use crate::submission::Launch;
-use crate::text;
 use runs::{Kind, Run, Servers};
 
 checks! {
     enum Check {
-        Connects = "connects" hints ["cafile"],
+        Connects = "connects" hints ["cafile", "version"],
         Version = "version" needs ["connects"],
         Subject = "subject" needs ["connects"] hints ["empty"],
         Status = "status" needs ["connects"],
@@ -74,6 +73,7 @@ impl Lab10 {
     }
 
     async fn connects(&mut self, cx: &CheckCx<'_>) -> Verdict {
+        let only = self.servers.valid_version();
         let r = match self.run(Kind::Valid, cx).await {
             Ok(r) => r,
             Err(v) => return v,
@@ -83,7 +83,13 @@ impl Lab10 {
         if !seen.handshakes.is_empty() {
             return clean;
         }
-        let (message, hint) = if seen.hellos.is_empty() {
+        let (message, hint) = if seen.hellos.is_empty() && seen.incompatible > 0 {
+            let m = cx.t(
+                &format!("서버가 받는 TLS 버전을 클라이언트가 제안하지 않아 핸드셰이크가 실패했습니다 (이번 채점의 서버는 {only}만 받습니다)"),
+                &format!("the handshake failed: the client offered no TLS version the server accepts (in this grading the server accepts only {only})"),
+            );
+            (m, Some("version"))
+        } else if seen.hellos.is_empty() {
             let m = cx.t(
                 "채점기의 서버는 TLS 핸드셰이크(ClientHello)를 한 번도 받지 못했습니다",
                 "the grader's server never received a TLS handshake (ClientHello)",
@@ -108,13 +114,18 @@ impl Lab10 {
         let Some(v) = r.seen().handshakes.first().cloned() else {
             return Verdict::Error("lab10: no handshake recorded after `connects`".into());
         };
-        line_check(r, &format!("[TLS] version={v}"), "[TLS] version=", cx)
+        line_check(
+            &r.f.stdout,
+            &format!("[TLS] version={v}"),
+            "[TLS] version=",
+            cx,
+        )
     }
 
     fn subject(&self, cx: &CheckCx<'_>) -> Verdict {
         let r = &self.runs[&Kind::Valid];
         let want = format!("[TLS] subject=CN={}", self.servers.valid_common_name());
-        match line_check(r, &want, "[TLS] subject=", cx) {
+        match line_check(&r.f.stdout, &want, "[TLS] subject=", cx) {
             Verdict::Failed(f) => {
                 let printed = lines_with(&r.f.stdout, "[TLS] subject=");
                 let empty = printed.iter().any(|l| {
@@ -133,7 +144,7 @@ impl Lab10 {
 
     fn status(&self, cx: &CheckCx<'_>) -> Verdict {
         line_check(
-            &self.runs[&Kind::Valid],
+            &self.runs[&Kind::Valid].f.stdout,
             "[HTTP] status=200",
             "[HTTP] status=",
             cx,
@@ -299,7 +310,10 @@ impl Lab10 {
                             "인증서를 거부한 뒤 끝나지 않았습니다",
                             "it did not finish after refusing the certificate",
                         ),
-                        traceback: ("", ""),
+                        traceback: (
+                            "인증서를 거부하자 오류 줄 대신 traceback을 남기고 끝났습니다",
+                            "it ended with a traceback instead of an error line on the refused certificate",
+                        ),
                         exit_zero: (
                             "인증서를 거부했는데 종료 코드가 0입니다",
                             "the exit status is 0 although the certificate was refused",
@@ -309,11 +323,7 @@ impl Lab10 {
                             "there is no error line ([ERROR] ...)",
                         ),
                     };
-                    if r.f.has_traceback() {
-                        Some(traceback(r, cx))
-                    } else {
-                        super::reported_error(&r.f, has_line, RUN_LIMIT, &words, cx.lang)
-                    }
+                    super::reported_error(&r.f, has_line, RUN_LIMIT, &words, cx.lang)
                 }
             };
             if let Some(p) = problem {
@@ -380,36 +390,4 @@ impl LabDriver for Lab10 {
         self.servers.stop();
         Box::pin(async { Vec::new() })
     }
-}
-
-/// The lines of `s` starting with `prefix`, trimmed.
-fn lines_with<'s>(s: &'s str, prefix: &str) -> Vec<&'s str> {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with(prefix))
-        .collect()
-}
-
-/// Passes when a line starting with `prefix` is exactly `want` (surrounding spaces aside).
-fn line_check(r: &Run, want: &str, prefix: &str, cx: &CheckCx<'_>) -> Verdict {
-    let got = lines_with(&r.f.stdout, prefix);
-    if got.contains(&want) {
-        return Verdict::pass();
-    }
-    let actual = if got.is_empty() {
-        shown(&r.f.stdout)
-    } else {
-        shown(&got.join("\n"))
-    };
-    Failure::new(format!(
-        "{}: {want}",
-        cx.t("이 줄이 없습니다", "this line is missing")
-    ))
-    .expected(want)
-    .actual(actual)
-    .into()
-}
-
-fn shown(s: &str) -> String {
-    text::escape_student(text::normalize(s).as_bytes())
 }

@@ -4,12 +4,10 @@
 //! student's client on one server's URL with the grading's CA file.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::HOST;
@@ -94,7 +92,15 @@ impl Servers {
 
     /// The valid server's body.
     pub(super) fn body(&self) -> String {
-        format!("Hello over TLS!\ntoken={}\n", self.token)
+        tls::body(&self.token)
+    }
+
+    /// The one version the valid server accepts, as Python names it.
+    pub(super) fn valid_version(&self) -> &'static str {
+        match self.versions {
+            Versions::Tls12Only => "TLSv1.2",
+            Versions::Tls13Only | Versions::Both => "TLSv1.3",
+        }
     }
 
     /// The common name of the valid server's certificate (empty before it is made).
@@ -126,60 +132,38 @@ impl Servers {
             return Ok((r.port, r.log.clone()));
         }
         let versions = self.versions;
-        let body: Arc<str> = self.body().into();
-        let certs = self.ready()?.certs.clone();
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .map_err(|e| {
-                Verdict::Error(format!("the grader's TLS server could not listen: {e}"))
-            })?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| Verdict::Error(e.to_string()))?
-            .port();
-        // `localhost` may resolve to ::1 first (macOS, Windows): the same port there too, where
-        // it is free, so a client never waits on a refused ::1 (seconds on Windows) first.
-        let v6 = TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await.ok();
-        let listeners = std::iter::once(listener).chain(v6);
-        let log = Log::default();
+        let certs = &self.ready()?.certs;
+        // The valid server offers the grading's one version; the others both, so that they
+        // refuse a client for their certificate alone.
         let leaf = match kind {
-            Kind::Valid => certs.valid,
-            Kind::WrongHost => certs.wrong_host,
-            Kind::UnknownCa => certs.unknown_ca,
-            Kind::Expired => certs.expired,
-            Kind::Stall => {
-                let tasks = listeners
-                    .map(|l| tokio::spawn(tls::stall(l, log.clone())))
-                    .collect();
-                self.running.insert(
-                    kind,
-                    Running {
-                        port,
-                        log: log.clone(),
-                        tasks,
-                    },
-                );
-                return Ok((port, log));
-            }
+            Kind::Valid => Some((&certs.valid, versions)),
+            Kind::WrongHost => Some((&certs.wrong_host, Versions::Both)),
+            Kind::UnknownCa => Some((&certs.unknown_ca, Versions::Both)),
+            Kind::Expired => Some((&certs.expired, Versions::Both)),
+            Kind::Stall => None,
         };
-        let versions = if kind == Kind::Valid {
-            versions
-        } else {
-            Versions::Both
-        };
-        let config = tls::server_config(leaf.key, versions, log.clone())
+        let log = Log::default();
+        let config = leaf
+            .map(|(leaf, versions)| tls::server_config(leaf.key.clone(), versions, log.clone()))
+            .transpose()
             .map_err(|e| Verdict::Error(format!("the grader's TLS configuration failed: {e}")))?;
+        let (port, listeners) = tls::loopback_listeners(0).await.map_err(|e| {
+            Verdict::Error(format!("the grader's TLS server could not listen: {e}"))
+        })?;
+        let body: Arc<str> = self.body().into();
         let tasks = listeners
-            .map(|l| tokio::spawn(tls::serve(l, config.clone(), body.clone(), log.clone())))
+            .into_iter()
+            .map(|l| match &config {
+                Some(c) => tokio::spawn(tls::serve(l, c.clone(), body.clone(), log.clone())),
+                None => tokio::spawn(tls::stall(l, log.clone())),
+            })
             .collect();
-        self.running.insert(
-            kind,
-            Running {
-                port,
-                log: log.clone(),
-                tasks,
-            },
-        );
+        let running = Running {
+            port,
+            log: log.clone(),
+            tasks,
+        };
+        self.running.insert(kind, running);
         Ok((port, log))
     }
 
