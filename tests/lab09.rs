@@ -141,3 +141,42 @@ fn a_client_that_prints_after_its_next_input_fails_client_pushed() {
     assert!(m.contains("only once the next line was typed"), "{m}");
     assert!(c["hint"].as_str().unwrap().contains("task"), "{c}");
 }
+
+/// The sender's address before each message: found by its token, so the broadcast passes and
+/// only `unchanged` fails, showing what was added.
+#[test]
+fn a_server_that_adds_the_sender_fails_unchanged_alone() {
+    let Some((r, v)) = variant("adds_sender_name") else {
+        return;
+    };
+    r.code(1);
+    assert_eq!(statuses(&v), expect(&["unchanged"], &[]), "{r}");
+    let m = check(&v, "unchanged")["message"].as_str().unwrap();
+    assert!(m.contains("the server added to it"), "{m}");
+}
+
+/// `for line in sys.stdin` without rstrip: each message ends with `\n`, and the hint says so.
+#[test]
+fn a_client_that_sends_the_newline_fails_client_sends_with_its_hint() {
+    let Some((r, v)) = variant("sends_the_newline") else {
+        return;
+    };
+    r.code(1);
+    let skipped = ["client_prints", "client_pushed", "client_server_closes"];
+    assert_eq!(statuses(&v), expect(&["client_sends"], &skipped), "{r}");
+    let h = check(&v, "client_sends")["hint"].as_str().unwrap();
+    assert!(h.contains("newline"), "{h}");
+}
+
+/// `print(message)`: the messages are there, without "< ": the format hint, not the general one.
+#[test]
+fn a_client_that_prints_without_the_prefix_fails_client_prints_with_its_hint() {
+    let Some((r, v)) = variant("prints_without_prefix") else {
+        return;
+    };
+    r.code(1);
+    let skipped = ["client_pushed", "client_server_closes"];
+    assert_eq!(statuses(&v), expect(&["client_prints"], &skipped), "{r}");
+    let h = check(&v, "client_prints")["hint"].as_str().unwrap();
+    assert!(h.contains("another shape"), "{h}");
+}

@@ -19,7 +19,6 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -195,27 +194,16 @@ impl Drop for Httpbin {
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    // Connections die with the accept loop: aborting it drops the set, which aborts them.
-    let mut conns = tokio::task::JoinSet::new();
     let ids = AtomicU64::new(1);
-    loop {
-        let Ok((stream, peer)) = listener.accept().await else {
-            continue;
-        };
-        while conns.try_join_next().is_some() {}
-        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
-            drop(stream); // over the limit: closed at once
-            continue;
-        };
+    super::accept::bounded(listener, MAX_CONNECTIONS, |stream, peer| {
         let id = ids.fetch_add(1, Ordering::Relaxed);
         let shared = Arc::clone(&shared);
-        conns.spawn(async move {
+        async move {
             let _ =
                 tokio::time::timeout(LIFETIME, connection(stream, peer.ip(), id, &shared)).await;
-            drop(permit);
-        });
-    }
+        }
+    })
+    .await;
 }
 
 /// Reads into `buf` until the stream ends, an error, or [`IDLE`]: `false` then.

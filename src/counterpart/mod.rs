@@ -6,6 +6,7 @@
 //! servers, so a connection flood, an endless line or a slow trickle never hangs a run or grows
 //! the grader.
 
+pub mod accept;
 pub mod httpbin;
 pub mod tcp_lines;
 pub mod tls;

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -80,26 +79,14 @@ async fn accept_loop(
     delivery: Delivery,
     lines: Arc<Mutex<Vec<Vec<u8>>>>,
 ) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    // Connections die with the accept loop: aborting it aborts them (JoinSet drops them).
-    let mut conns = tokio::task::JoinSet::new();
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        // Reap finished connections so the set does not grow with a flood.
-        while conns.try_join_next().is_some() {}
-        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
-            drop(stream); // over the limit: closed at once
-            continue;
-        };
+    super::accept::bounded(listener, MAX_CONNECTIONS, |stream, _| {
         let (prefix, lines) = (Arc::clone(&prefix), Arc::clone(&lines));
-        conns.spawn(async move {
+        async move {
             let end = Instant::now() + LIFETIME;
             let _ = tokio::time::timeout_at(end, serve(stream, &prefix, delivery, &lines)).await;
-            drop(permit);
-        });
-    }
+        }
+    })
+    .await;
 }
 
 async fn serve(

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -145,20 +145,9 @@ pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
 }
 
 async fn accept_loop(listener: TcpListener, inner: Arc<Inner>, lifetime: Option<Duration>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    // Connections die with the accept loop: aborting it drops the set, which aborts them.
-    let mut conns = tokio::task::JoinSet::new();
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        while conns.try_join_next().is_some() {}
-        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
-            drop(stream); // over the limit: closed at once
-            continue;
-        };
+    super::accept::bounded(listener, MAX_CONNECTIONS, |stream, _| {
         let inner = Arc::clone(&inner);
-        conns.spawn(async move {
+        async move {
             let member = member(stream, &inner);
             match lifetime {
                 Some(l) => {
@@ -166,9 +155,9 @@ async fn accept_loop(listener: TcpListener, inner: Arc<Inner>, lifetime: Option<
                 }
                 None => member.await,
             }
-            drop(permit);
-        });
-    }
+        }
+    })
+    .await;
 }
 
 /// One member, from the handshake until either side closes.

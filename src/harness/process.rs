@@ -243,6 +243,19 @@ impl Supervised {
         self.exit
     }
 
+    /// Waits for the process to end by itself until `deadline`, tears it down either way (its
+    /// whole process tree), and returns what it printed.
+    pub async fn finish(&mut self, deadline: Instant) -> Finished {
+        let exit = self.wait_exit(deadline).await;
+        self.shutdown(Duration::from_millis(200)).await;
+        Finished {
+            exit,
+            stdout: String::from_utf8_lossy(&self.stdout.searchable()).into_owned(),
+            stderr: String::from_utf8_lossy(&self.stderr.searchable()).into_owned(),
+            output: self.output(15),
+        }
+    }
+
     /// Polls `targets` with short, growing pauses until one is ready under `probe` (accepts a
     /// connection, or answers a datagram), the process exits, or `deadline` passes. The first
     /// target that is ready wins.
@@ -500,13 +513,5 @@ const TRACEBACK: &str = "Traceback (most recent call last)";
 /// Starts `spec`, waits for it to end until `deadline`, tears it down either way (its whole
 /// process tree), and returns what it printed.
 pub async fn run_to_end(spec: &Spec, deadline: Instant) -> std::io::Result<Finished> {
-    let mut p = Supervised::spawn(spec)?;
-    let exit = p.wait_exit(deadline).await;
-    p.shutdown(Duration::from_millis(200)).await;
-    Ok(Finished {
-        exit,
-        stdout: String::from_utf8_lossy(&p.stdout.searchable()).into_owned(),
-        stderr: String::from_utf8_lossy(&p.stderr.searchable()).into_owned(),
-        output: p.output(15),
-    })
+    Ok(Supervised::spawn(spec)?.finish(deadline).await)
 }

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::super::{CheckCx, ran_cleanly, spawn_failure};
 use crate::counterpart::ws_room::{Received, Room};
-use crate::harness::{Finished, Limits, Supervised};
+use crate::harness::{Limits, Supervised};
 use crate::reference::lab09::RECEIVED_PREFIX;
 use crate::report::{Failure, Verdict};
 use crate::submission::{Launch, SetupError};
@@ -189,17 +189,7 @@ impl ClientSide {
         if newline { f.hint("newline") } else { f }.into()
     }
 
-    /// Whether the client's output has a line `< TEXT` for `text` (a prompt before it is fine).
-    fn shows(&self, text: &str) -> bool {
-        let Some(run) = self.main.as_ref() else {
-            return false;
-        };
-        shows(
-            &String::from_utf8_lossy(&run.process.stdout.searchable()),
-            text,
-        )
-    }
-
+    /// Waits until the client's output has a `< TEXT` line for each of `texts`, or `until`.
     async fn wait_shown(&self, texts: &[&str], until: Instant) -> bool {
         let Some(run) = self.main.as_ref() else {
             return false;
@@ -211,7 +201,6 @@ impl ClientSide {
                 texts.iter().all(|t| shows(&out, t))
             })
             .await
-            || texts.iter().all(|t| self.shows(t))
     }
 
     pub(super) async fn prints(&mut self, cx: &mut CheckCx<'_>) -> Verdict {
@@ -285,7 +274,10 @@ impl ClientSide {
         };
         run.process.close_stdin();
         let command = format!("chat_client.py {} (end of input)", run.url);
-        let f = finish(run, cx).await;
+        let f = run
+            .process
+            .finish(cx.deadline.min(Instant::now() + EXIT))
+            .await;
         ran_cleanly(&f, &command, EXIT, cx.lang)
     }
 
@@ -304,7 +296,10 @@ impl ClientSide {
             run.url,
             cx.t("서버가 연결을 닫음", "the server closed the connection")
         );
-        let f = finish(&mut run, cx).await;
+        let f = run
+            .process
+            .finish(cx.deadline.min(Instant::now() + EXIT))
+            .await;
         self.closing = Some(run);
         ran_cleanly(&f, &command, EXIT, cx.lang)
     }
@@ -316,21 +311,6 @@ impl ClientSide {
         {
             run.process.shutdown(Duration::from_millis(200)).await;
         }
-    }
-}
-
-/// Waits up to [`EXIT`] for the client to end by itself, then stops it either way.
-async fn finish(run: &mut Run, cx: &CheckCx<'_>) -> Finished {
-    let exit = run
-        .process
-        .wait_exit(cx.deadline.min(Instant::now() + EXIT))
-        .await;
-    run.process.shutdown(Duration::from_millis(200)).await;
-    Finished {
-        exit,
-        stdout: String::from_utf8_lossy(&run.process.stdout.searchable()).into_owned(),
-        stderr: String::from_utf8_lossy(&run.process.stderr.searchable()).into_owned(),
-        output: run.process.output(15),
     }
 }
 

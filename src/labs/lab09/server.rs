@@ -34,9 +34,9 @@ struct Peer {
 }
 
 impl Peer {
-    async fn say(&mut self, text: &str) -> bool {
-        let send = self.ws.send(Message::text(text));
-        matches!(tokio::time::timeout(WAIT, send).await, Ok(Ok(())))
+    /// Sends `text` (bounded by [`WAIT`]); a send that fails shows as what never arrives.
+    async fn say(&mut self, text: &str) {
+        let _ = tokio::time::timeout(WAIT, self.ws.send(Message::text(text))).await;
     }
 
     /// Reads until `done(seen)` holds, the connection ends, or `until`; whether it held.
@@ -148,6 +148,24 @@ async fn connect(s: &StudentServer, name: &'static str, cx: &CheckCx<'_>) -> Res
     }
 }
 
+/// Runs `check` with `names` connected to the room (a `Vec`: `client_leaves` takes one out
+/// and lets another in); they leave politely afterwards, whatever the verdict, so the next
+/// check starts in a room the server has tidied.
+async fn in_room(
+    s: &mut StudentServer,
+    cx: &mut CheckCx<'_>,
+    names: &[&'static str],
+    check: impl AsyncFnOnce(&mut StudentServer, &mut Vec<Peer>, &mut CheckCx<'_>) -> Verdict,
+) -> Verdict {
+    let mut peers = match join(s, names, cx).await {
+        Ok(p) => p,
+        Err(v) => return v,
+    };
+    let v = check(s, &mut peers, cx).await;
+    leave(peers).await;
+    v
+}
+
 fn fail(s: &StudentServer, message: impl Into<String>) -> Verdict {
     s.failure(message).into()
 }
@@ -178,13 +196,10 @@ pub(super) async fn handshake(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Ve
 }
 
 pub(super) async fn sender_receives(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Verdict {
-    let mut peers = match join(s, &["A", "B"], cx).await {
-        Ok(p) => p,
-        Err(v) => return v,
-    };
-    let v = sender_receives_in(s, &mut peers, cx).await;
-    leave(peers).await;
-    v
+    in_room(s, cx, &["A", "B"], async |s, p, cx| {
+        sender_receives_in(s, p, cx).await
+    })
+    .await
 }
 
 async fn sender_receives_in(
@@ -218,13 +233,10 @@ async fn sender_receives_in(
 }
 
 pub(super) async fn broadcast(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Verdict {
-    let mut peers = match join(s, &["A", "B", "C"], cx).await {
-        Ok(p) => p,
-        Err(v) => return v,
-    };
-    let v = broadcast_in(s, &mut peers, cx).await;
-    leave(peers).await;
-    v
+    in_room(s, cx, &["A", "B", "C"], async |s, p, cx| {
+        broadcast_in(s, p, cx).await
+    })
+    .await
 }
 
 async fn broadcast_in(s: &mut StudentServer, peers: &mut [Peer], cx: &mut CheckCx<'_>) -> Verdict {
@@ -264,31 +276,19 @@ async fn broadcast_in(s: &mut StudentServer, peers: &mut [Peer], cx: &mut CheckC
 }
 
 pub(super) async fn unchanged(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Verdict {
-    let mut peers = match join(s, &["A", "B"], cx).await {
-        Ok(p) => p,
-        Err(v) => return v,
-    };
-    let v = unchanged_in(s, &mut peers, cx).await;
-    leave(peers).await;
-    v
+    in_room(s, cx, &["A", "B"], async |s, p, cx| {
+        unchanged_in(s, p, cx).await
+    })
+    .await
 }
 
 async fn unchanged_in(s: &mut StudentServer, peers: &mut [Peer], cx: &mut CheckCx<'_>) -> Verdict {
     let m = format!("안녕하세요 {} 😀", cx.rng.token(8));
     peers[0].say(&m).await;
     let until = cx.deadline.min(Instant::now() + WAIT);
-    if !peers[1].wait_for(&m, until).await {
-        return fail(
-            s,
-            cx.t(
-                "B가 5초 안에 A의 메시지를 받지 못했습니다",
-                "B did not receive A's message within 5 s",
-            ),
-        );
-    }
-    let got = peers[1].seen.iter().find(|x| x.contains(&m)).cloned();
-    match got {
-        Some(g) if g == m => Verdict::pass(),
+    peers[1].wait_for(&m, until).await;
+    match peers[1].seen.iter().find(|x| x.contains(&m)) {
+        Some(g) if *g == m => Verdict::pass(),
         Some(g) => s
             .failure(cx.t(
                 "메시지가 보낸 그대로가 아닙니다: 서버가 글자를 덧붙였습니다",
@@ -296,18 +296,21 @@ async fn unchanged_in(s: &mut StudentServer, peers: &mut [Peer], cx: &mut CheckC
             ))
             .compare(&m, &text::escape_student(g.as_bytes()))
             .into(),
-        None => Verdict::Error("the message seen is gone".into()),
+        None => fail(
+            s,
+            cx.t(
+                "B가 5초 안에 A의 메시지를 받지 못했습니다",
+                "B did not receive A's message within 5 s",
+            ),
+        ),
     }
 }
 
 pub(super) async fn order(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Verdict {
-    let mut peers = match join(s, &["A", "B", "C"], cx).await {
-        Ok(p) => p,
-        Err(v) => return v,
-    };
-    let v = order_in(s, &mut peers, cx).await;
-    leave(peers).await;
-    v
+    in_room(s, cx, &["A", "B", "C"], async |s, p, cx| {
+        order_in(s, p, cx).await
+    })
+    .await
 }
 
 async fn order_in(s: &mut StudentServer, peers: &mut [Peer], cx: &mut CheckCx<'_>) -> Verdict {
@@ -382,13 +385,7 @@ async fn order_in(s: &mut StudentServer, peers: &mut [Peer], cx: &mut CheckCx<'_
 }
 
 pub(super) async fn client_leaves(s: &mut StudentServer, cx: &mut CheckCx<'_>) -> Verdict {
-    let mut peers = match join(s, &["A", "B", "C"], cx).await {
-        Ok(p) => p,
-        Err(v) => return v,
-    };
-    let v = client_leaves_in(s, &mut peers, cx).await;
-    leave(peers).await;
-    v
+    in_room(s, cx, &["A", "B", "C"], client_leaves_in).await
 }
 
 async fn client_leaves_in(
