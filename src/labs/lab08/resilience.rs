@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::broker::{Checked, WAIT, connect, flat, or_nothing, subscribed, text, topic, within};
+use super::broker::{Checked, WAIT, connect, or_nothing, subscribed, text, topic, within};
 use super::peer::{self, Peer, SYNC};
 use crate::labs::CheckCx;
 use crate::labs::server::StudentServer;
@@ -21,11 +21,7 @@ const SLOW_AHEAD: usize = 64;
 /// The receive buffer of the subscriber that stops reading: small, so it fills soon.
 const SLOW_RCVBUF: u32 = 4096;
 
-pub(super) async fn slow_subscriber(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
-    flat(slow_subscriber_in(server, &mut cx).await)
-}
-
-async fn slow_subscriber_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+pub(super) async fn slow_subscriber(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
     let word = cx.rng.range(0, 7) as usize;
     let t = topic(cx.rng, word);
     let tok = cx.rng.token(6);
@@ -37,27 +33,11 @@ async fn slow_subscriber_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Che
     let mut fast = connect(server, cx).await?;
     let mut publisher = connect(server, cx).await?;
     let who = cx.t("읽지 않을 구독자", "the subscriber that will stop reading");
-    subscribed(
-        server,
-        &mut slow,
-        &t,
-        &mut publisher,
-        &format!("{SYNC}{tok}-1"),
-        &who,
-        cx,
-    )
-    .await?;
+    let sync = peer::sync(&tok, 1);
+    subscribed(server, &mut slow, &t, &mut publisher, &sync, &who, cx).await?;
     let who = cx.t("계속 읽는 구독자", "the subscriber that keeps reading");
-    subscribed(
-        server,
-        &mut fast,
-        &t,
-        &mut publisher,
-        &format!("{SYNC}{tok}-2"),
-        &who,
-        cx,
-    )
-    .await?;
+    let sync = peer::sync(&tok, 2);
+    subscribed(server, &mut fast, &t, &mut publisher, &sync, &who, cx).await?;
     // From here on `slow` reads nothing. The publisher keeps at most SLOW_AHEAD messages ahead
     // of what `fast` received, so a grader slowed by a busy machine never makes a broker hold
     // more for `fast` than a bounded outbox takes (the hint allows dropping or disconnecting a
@@ -119,13 +99,8 @@ async fn slow_subscriber_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Che
 
 pub(super) async fn subscriber_vanishes(
     server: &mut StudentServer,
-    mut cx: CheckCx<'_>,
-) -> Verdict {
-    let r = vanishes_in(server, &mut cx).await;
-    flat(r)
-}
-
-async fn vanishes_in(server: &mut StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+    cx: &mut CheckCx<'_>,
+) -> Checked {
     let word = cx.rng.range(0, 7) as usize;
     let (t, t2) = (topic(cx.rng, word), topic(cx.rng, word + 1));
     let tok = cx.rng.token(6);
@@ -138,27 +113,11 @@ async fn vanishes_in(server: &mut StudentServer, cx: &mut CheckCx<'_>) -> Checke
     // The one that leaves subscribed first: a broker that sends in subscription order meets it
     // before the one that stays.
     let who = cx.t("떠날 구독자", "the subscriber that will leave");
-    subscribed(
-        server,
-        &mut gone,
-        &t,
-        &mut publisher,
-        &format!("{SYNC}{tok}-1"),
-        &who,
-        cx,
-    )
-    .await?;
+    let sync = peer::sync(&tok, 1);
+    subscribed(server, &mut gone, &t, &mut publisher, &sync, &who, cx).await?;
     let who = cx.t("남는 구독자", "the subscriber that stays");
-    subscribed(
-        server,
-        &mut stay,
-        &t,
-        &mut publisher,
-        &format!("{SYNC}{tok}-2"),
-        &who,
-        cx,
-    )
-    .await?;
+    let sync = peer::sync(&tok, 2);
+    subscribed(server, &mut stay, &t, &mut publisher, &sync, &who, cx).await?;
     gone.reset();
     let after = cx.t(
         "한 구독자가 연결을 갑자기 끊은(reset) 뒤",
@@ -197,24 +156,12 @@ async fn vanishes_in(server: &mut StudentServer, cx: &mut CheckCx<'_>) -> Checke
     // And the broker still takes new connections and subscriptions.
     let mut fresh = connect(server, cx).await?;
     let who = format!("{after} {}", cx.t("새 구독자", "a new subscriber"));
-    subscribed(
-        server,
-        &mut fresh,
-        &t2,
-        &mut publisher,
-        &format!("{SYNC}{tok}-3"),
-        &who,
-        cx,
-    )
-    .await?;
+    let sync = peer::sync(&tok, 3);
+    subscribed(server, &mut fresh, &t2, &mut publisher, &sync, &who, cx).await?;
     Ok(Verdict::pass())
 }
 
-pub(super) async fn several_publishers(server: &mut StudentServer, mut cx: CheckCx<'_>) -> Verdict {
-    flat(several_publishers_in(server, &mut cx).await)
-}
-
-async fn several_publishers_in(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+pub(super) async fn several_publishers(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
     let word = cx.rng.range(0, 7) as usize;
     let t = topic(cx.rng, word);
     let sync = format!("{SYNC}{}", cx.rng.token(6));
