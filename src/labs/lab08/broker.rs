@@ -88,15 +88,10 @@ pub(super) async fn subscribed(
             "PUB was sent again and again for 3 s, but no MSG line reached the subscriber",
         )
     };
-    let actual = if sub.lines.is_empty() {
-        cx.t("(받은 줄 없음)", "(no line received)")
-    } else {
-        sub.shown(10)
-    };
     Err(server
         .failure(format!("{who}: SUB {topic}, PUB {topic} {sync}: {what}"))
         .expected(format!("MSG {topic} {sync}"))
-        .actual(actual)
+        .actual(or_nothing(sub.shown(10), cx))
         .into())
 }
 
@@ -372,7 +367,7 @@ pub(super) async fn unsub(server: &StudentServer, cx: &mut CheckCx<'_>) -> Check
                 )
             ))
             .expected(format!("MSG {control} {mark}"))
-            .actual(other.shown(5))
+            .actual(or_nothing(other.shown(5), cx))
             .into());
     }
     for m in &texts {
