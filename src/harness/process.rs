@@ -316,6 +316,17 @@ impl Supervised {
         }
     }
 
+    /// What it printed, with how it ended (`exit`; `None`: stopped while still running). Read
+    /// once it was shut down, so nothing more comes.
+    pub fn finished(&self, exit: Option<Exit>) -> Finished {
+        Finished {
+            exit,
+            stdout: String::from_utf8_lossy(&self.stdout.searchable()).into_owned(),
+            stderr: String::from_utf8_lossy(&self.stderr.searchable()).into_owned(),
+            output: self.output(15),
+        }
+    }
+
     /// Stops the process and everything it started: SIGCONT + SIGTERM to the group, `grace` to
     /// exit, SIGKILL to the group, then a sweep for orphans that left the group. Idempotent.
     pub async fn shutdown(&mut self, grace: Duration) -> Teardown {
@@ -503,10 +514,5 @@ pub async fn run_to_end(spec: &Spec, deadline: Instant) -> std::io::Result<Finis
     let mut p = Supervised::spawn(spec)?;
     let exit = p.wait_exit(deadline).await;
     p.shutdown(Duration::from_millis(200)).await;
-    Ok(Finished {
-        exit,
-        stdout: String::from_utf8_lossy(&p.stdout.searchable()).into_owned(),
-        stderr: String::from_utf8_lossy(&p.stderr.searchable()).into_owned(),
-        output: p.output(15),
-    })
+    Ok(p.finished(exit))
 }
