@@ -580,6 +580,22 @@ fn lab08_shortest_misses_slow_subscriber_and_subscriber_vanishes() {
     assert!(message.contains("0 / 2"), "{message}");
 }
 
+/// The handout's other way past a slow subscriber: a thread per connection, a
+/// `queue.Queue(maxsize=100)` per subscriber emptied by its own sending thread, a message
+/// dropped (`put_nowait`, `queue.Full`) when that queue is full. Everything passes: the grader
+/// publishes no faster than the reading subscriber receives, so a bounded queue is no fault
+/// (it once published 8 MiB at once, and this broker dropped the reading subscriber's messages).
+#[test]
+fn lab08_queue_per_subscriber_passes_slow_subscriber() {
+    let (r, v) = grade_json(
+        "lab08",
+        "tests/fixtures/literal/lab08_queue_per_subscriber",
+        &[],
+    );
+    assert_eq!(statuses(&v), expect(&LAB08, &[]), "{r}");
+    r.code(0);
+}
+
 const LAB09: [&str; 14] = [
     "starts",
     "uses_port",

@@ -248,12 +248,7 @@ impl Supervised {
     pub async fn finish(&mut self, deadline: Instant) -> Finished {
         let exit = self.wait_exit(deadline).await;
         self.shutdown(Duration::from_millis(200)).await;
-        Finished {
-            exit,
-            stdout: String::from_utf8_lossy(&self.stdout.searchable()).into_owned(),
-            stderr: String::from_utf8_lossy(&self.stderr.searchable()).into_owned(),
-            output: self.output(15),
-        }
+        self.finished(exit)
     }
 
     /// Polls `targets` with short, growing pauses until one is ready under `probe` (accepts a
@@ -326,6 +321,17 @@ impl Supervised {
                 lines,
             ),
             dropped_bytes: self.stdout.dropped() + self.stderr.dropped(),
+        }
+    }
+
+    /// What it printed, with how it ended (`exit`; `None`: stopped while still running). Read
+    /// once it was shut down, so nothing more comes.
+    pub fn finished(&self, exit: Option<Exit>) -> Finished {
+        Finished {
+            exit,
+            stdout: String::from_utf8_lossy(&self.stdout.searchable()).into_owned(),
+            stderr: String::from_utf8_lossy(&self.stderr.searchable()).into_owned(),
+            output: self.output(15),
         }
     }
 

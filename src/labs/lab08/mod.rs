@@ -23,6 +23,7 @@ use crate::lab::Role;
 use crate::reference::lab08::DEFAULT_PORT;
 use crate::report::Verdict;
 use crate::submission::Programs;
+use broker::flat;
 use workers::Workers;
 
 checks! {
@@ -67,7 +68,7 @@ impl Lab08 {
 }
 
 impl LabDriver for Lab08 {
-    fn run_check<'a>(&'a mut self, id: &'a str, cx: CheckCx<'a>) -> BoxFuture<'a, Verdict> {
+    fn run_check<'a>(&'a mut self, id: &'a str, mut cx: CheckCx<'a>) -> BoxFuture<'a, Verdict> {
         Box::pin(async move {
             let Some(check) = Check::parse(id) else {
                 return Verdict::Error(format!("lab08 has no check `{id}`"));
@@ -80,13 +81,17 @@ impl LabDriver for Lab08 {
             match check {
                 Check::Starts => server.start(&cx).await,
                 Check::UsesPort => server.uses_port(&cx),
-                Check::Delivers => broker::delivers(server, cx).await,
-                Check::ExactTopic => broker::exact_topic(server, cx).await,
-                Check::EverySubscriber => broker::every_subscriber(server, cx).await,
-                Check::Unsub => broker::unsub(server, cx).await,
-                Check::SlowSubscriber => resilience::slow_subscriber(server, cx).await,
-                Check::SubscriberVanishes => resilience::subscriber_vanishes(server, cx).await,
-                Check::SeveralPublishers => resilience::several_publishers(server, cx).await,
+                Check::Delivers => flat(broker::delivers(server, &mut cx).await),
+                Check::ExactTopic => flat(broker::exact_topic(server, &mut cx).await),
+                Check::EverySubscriber => flat(broker::every_subscriber(server, &mut cx).await),
+                Check::Unsub => flat(broker::unsub(server, &mut cx).await),
+                Check::SlowSubscriber => flat(resilience::slow_subscriber(server, &mut cx).await),
+                Check::SubscriberVanishes => {
+                    flat(resilience::subscriber_vanishes(server, &mut cx).await)
+                }
+                Check::SeveralPublishers => {
+                    flat(resilience::several_publishers(server, &mut cx).await)
+                }
                 Check::ClientReady => self.workers.ready(&cx).await,
                 Check::ClientResults => self.workers.results(&cx),
                 Check::ClientNoneLost => self.workers.none_lost(&cx),

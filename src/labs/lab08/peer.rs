@@ -20,6 +20,11 @@ const KEEP_BYTES: usize = 4 << 20;
 pub(super) const SYNC: &str = "sync-";
 pub(super) const FENCE: &str = "fence-";
 
+/// The `k`-th sync text of a check whose token is `tok`: `sync-TOKEN-k`.
+pub(super) fn sync(tok: &str, k: usize) -> String {
+    format!("{SYNC}{tok}-{k}")
+}
+
 pub(super) struct Peer {
     stream: TcpStream,
     buf: Vec<u8>,

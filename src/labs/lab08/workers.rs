@@ -11,9 +11,9 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use crate::counterpart::ventilator::{Record, Task, Ventilator};
-use crate::harness::{Exit, Limits, Supervised};
+use crate::harness::{Exit, Finished, Limits, Supervised};
 use crate::labs::{CheckCx, spawn_failure};
-use crate::report::{Failure, StudentOutput, Verdict};
+use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
 use crate::submission::{Launch, SetupError};
 use crate::text;
@@ -30,18 +30,11 @@ const SESSION_LIMIT: Duration = Duration::from_secs(25);
 /// (workers waiting for tasks they did not ask for, or holding tasks they do not answer).
 const STALL: Duration = Duration::from_secs(5);
 
-/// How one worker process ended.
-struct Ended {
-    /// `None`: still running when the session ended, and killed.
-    exit: Option<Exit>,
-    traceback: Option<String>,
-    output: StudentOutput,
-}
-
 struct Session {
     tasks: Vec<Task>,
     record: Record,
-    ended: Vec<Ended>,
+    /// How each worker process ended (`exit: None`: still running at the end, and stopped).
+    ended: Vec<Finished>,
     /// Every connection had been told `END` (and all tasks were handed out) before the end.
     finished: bool,
     port: u16,
@@ -137,21 +130,7 @@ impl Workers {
         for mut p in procs {
             let exit = p.try_exit();
             p.shutdown(Duration::from_millis(200)).await;
-            let out = String::from_utf8_lossy(&p.stdout.searchable()).into_owned();
-            let err = String::from_utf8_lossy(&p.stderr.searchable()).into_owned();
-            let finished = crate::harness::Finished {
-                exit,
-                stdout: out,
-                stderr: err,
-                output: p.output(15),
-            };
-            ended.push(Ended {
-                exit,
-                traceback: finished
-                    .has_traceback()
-                    .then(|| finished.exception().unwrap_or_default()),
-                output: finished.output,
-            });
+            ended.push(p.finished(exit));
         }
         self.session = Some(Session {
             record: ventilator.record(),
@@ -175,8 +154,9 @@ impl Workers {
         {
             return v;
         }
-        let Ok(s) = self.session() else {
-            return Verdict::Error("the workers' session is missing".into());
+        let s = match self.session() {
+            Ok(s) => s,
+            Err(v) => return v,
         };
         let asked = s.record.conns.iter().filter(|c| c.readys > 0).count();
         if asked > 0 {
@@ -392,7 +372,8 @@ impl Workers {
         let mut waiting = 0;
         for (i, e) in s.ended.iter().enumerate() {
             let who = format!("{} {}/{WORKERS}", cx.t("워커", "worker"), i + 1);
-            let problem = match (e.exit, &e.traceback) {
+            let traceback = e.has_traceback().then(|| e.exception().unwrap_or_default());
+            let problem = match (e.exit, traceback) {
                 (None, _) if s.finished => Some((
                     format!(
                         "{} ({} s)",
