@@ -66,6 +66,23 @@ fn no_session_fails_session_only() {
     assert!(text_of(&v, "session", "hint").contains("requests.Session()"));
 }
 
+/// One request outside the session (`requests.post()` for the POST) and the rest through it:
+/// two connections, one time-out later. Counted against the time-outs, this passed.
+#[test]
+fn post_outside_session_fails_session_only() {
+    let Some((r, v)) = variant("post_outside_session") else {
+        return;
+    };
+    r.code(1);
+    assert_eq!(statuses(&v), expect(&["session"], &[]), "{r}");
+    let m = text_of(&v, "session", "message");
+    assert!(
+        m.contains("7 requests came on 2 TCP connections: 1 opened a new one")
+            && m.contains("POST /post"),
+        "{m}"
+    );
+}
+
 #[test]
 fn form_data_fails_post_json_with_the_form_hint() {
     let Some((r, v)) = variant("form_data") else {

@@ -289,7 +289,15 @@ async fn connection(mut stream: TcpStream, peer: IpAddr, conn: u64, shared: &Sha
         } else {
             format!("{answer:#}\n").into_bytes()
         };
-        if reply(&mut stream, status, &body, close).await.is_err() {
+        // A HEAD answer has GET's headers and no body: bytes after it would be read as the
+        // start of the next answer on a kept-alive connection.
+        let sent = if record.method == "HEAD" {
+            0
+        } else {
+            body.len()
+        };
+        let written = reply_sized(&mut stream, status, &body[..sent], body.len(), close).await;
+        if written.is_err() {
             let left = Outcome::ClientLeft {
                 after: shared.now() - at,
             };
@@ -330,10 +338,21 @@ async fn reply(
     body: &[u8],
     close: bool,
 ) -> std::io::Result<()> {
+    reply_sized(stream, status, body, body.len(), close).await
+}
+
+/// Writes an answer whose `Content-Length` is `length` and whose body sent is `body` (empty
+/// for HEAD).
+async fn reply_sized(
+    stream: &mut TcpStream,
+    status: u16,
+    body: &[u8],
+    length: usize,
+    close: bool,
+) -> std::io::Result<()> {
     let mut out = format!(
-        "HTTP/1.1 {status} {}\r\nServer: netgrade-httpbin\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n",
+        "HTTP/1.1 {status} {}\r\nServer: netgrade-httpbin\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: {}\r\n\r\n",
         reason(status),
-        body.len(),
         if close { "close" } else { "keep-alive" }
     )
     .into_bytes();

@@ -121,6 +121,31 @@ async fn a_short_delay_is_answered_after_it() {
     assert!(after >= Duration::from_millis(200));
 }
 
+/// A HEAD answer carries no body: the next answer on the same connection is read whole.
+#[tokio::test]
+async fn head_is_answered_without_a_body_and_the_connection_goes_on() {
+    let svc = service(0).await;
+    let mut s = TcpStream::connect(svc.addr()).await.unwrap();
+    s.write_all(b"HEAD /get HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    while http::find_head_end(&head, 0).is_none() {
+        let mut b = [0u8; 1];
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut b))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&head));
+        head.extend_from_slice(&b[..n]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(!head.contains("Content-Length: 0\r\n"), "{head}");
+    // Were a body written after the head, this answer would start with it.
+    assert_eq!(ask(&mut s, &get("/status/404")).await.status, 404);
+}
+
 /// A head without end, a body over the cap and a chunked body end the connection.
 #[tokio::test]
 async fn oversized_requests_are_refused() {

@@ -2,10 +2,10 @@
 //! connection and its times) and what the program printed. Pure functions of those, so each
 //! rule is unit-tested without Python.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::counterpart::httpbin::{Outcome, Record};
+use crate::counterpart::httpbin::{IDLE, Record};
 use crate::harness::Finished;
 use crate::i18n::Lang;
 use crate::report::{Failure, Verdict};
@@ -190,19 +190,30 @@ fn post_problem(r: &Record, token: &str, lang: Lang) -> Option<Failure> {
     None
 }
 
-pub fn session(recs: &[Record], lang: Lang) -> Verdict {
-    let mut conns: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
+/// The requests that came on a new TCP connection although the request before them had been
+/// answered on a connection that was still open: one `Session` would have sent them on it. A
+/// new connection is what a client must open after a request it gave up on (a time-out closes
+/// that connection), while another request is still waiting, or once the service has closed a
+/// connection idle for [`IDLE`]. Read in order of arrival, so a single request sent outside
+/// the session is caught even when a time-out comes later.
+fn needless_connections(recs: &[Record]) -> Vec<&Record> {
+    let mut opened = BTreeSet::new();
+    let mut needless = Vec::new();
+    let mut before: Option<&Record> = None;
     for r in recs {
-        conns.entry(r.conn).or_default().push(r);
+        let new = opened.insert(r.conn);
+        if new
+            && let Some(b) = before
+            && b.answered_at().is_some_and(|t| r.at < t + IDLE)
+        {
+            needless.push(r);
+        }
+        before = Some(r);
     }
-    // A request the client gave up on (a time-out) takes its connection with it.
-    let abandoned = recs
-        .iter()
-        .filter(|r| matches!(r.outcome, Outcome::ClientLeft { .. }))
-        .count();
-    if recs.len() >= 2 && conns.len() <= 1 + abandoned {
-        return Verdict::pass();
-    }
+    needless
+}
+
+pub fn session(recs: &[Record], lang: Lang) -> Verdict {
     if recs.len() < 2 {
         return Failure::new(t(
             lang,
@@ -211,6 +222,14 @@ pub fn session(recs: &[Record], lang: Lang) -> Verdict {
         ))
         .actual(seen(recs, lang))
         .into();
+    }
+    let needless = needless_connections(recs);
+    let Some(first) = needless.first() else {
+        return Verdict::pass();
+    };
+    let mut conns: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
+    for r in recs {
+        conns.entry(r.conn).or_default().push(r);
     }
     let shown: Vec<String> = conns
         .iter()
@@ -224,22 +243,30 @@ pub fn session(recs: &[Record], lang: Lang) -> Verdict {
             )
         })
         .collect();
-    let (n, m) = (recs.len(), conns.len());
-    Failure::new(match lang {
-        Lang::Ko => {
+    let (n, m, k) = (recs.len(), conns.len(), needless.len());
+    let first = escaped(&first.line());
+    let message = match (lang, k + 1 == n) {
+        (Lang::Ko, true) => {
             format!("요청 {n}개가 TCP 연결 {m}개로 왔습니다. 요청마다 연결을 새로 맺었습니다")
         }
-        Lang::En => {
+        (Lang::En, true) => {
             format!("{n} requests came on {m} TCP connections: each request opened a new one")
         }
-    })
-    .expected(t(
-        lang,
-        "모든 요청이 연결 하나로 (time-out이 난 요청 뒤에만 새 연결)",
-        "every request on one connection (a new one only after a request that timed out)",
-    ))
-    .actual(shown.join("\n"))
-    .into()
+        (Lang::Ko, false) => format!(
+            "요청 {n}개가 TCP 연결 {m}개로 왔습니다. 그중 {k}개는 앞의 연결을 다시 쓸 수 있었는데 새 연결을 맺었습니다 (처음: {first}). 세션 밖에서 보낸 요청이 있습니다"
+        ),
+        (Lang::En, false) => format!(
+            "{n} requests came on {m} TCP connections: {k} opened a new one though the connection before was free to reuse (the first: {first}), so some request went outside the session"
+        ),
+    };
+    Failure::new(message)
+        .expected(t(
+            lang,
+            "모든 요청이 연결 하나로 (time-out이 난 요청 뒤에만 새 연결)",
+            "every request on one connection (a new one only after a request that timed out)",
+        ))
+        .actual(shown.join("\n"))
+        .into()
 }
 
 /// A line of stdout or stderr that starts with `prefix` (spaces aside) and contains `word`.
@@ -249,6 +276,17 @@ fn has_line(f: &Finished, prefix: &str, word: &str) -> bool {
         .chain(f.stderr.lines())
         .map(str::trim)
         .any(|l| l.starts_with(prefix) && l.contains(word))
+}
+
+/// The exception the program crashed with, when it crashed right after a request of `path`
+/// (nothing was requested after it): only then is the crash the answer to that request. A
+/// program that let the 404 pass silently and crashed on the time-out later did not crash on
+/// the 404.
+fn crashed_after(recs: &[Record], f: &Finished, path: impl Fn(&str) -> bool) -> Option<String> {
+    let last = recs.last()?;
+    (f.has_traceback() && path(&last.path))
+        .then(|| f.exception())
+        .flatten()
 }
 
 fn shown_output(f: &Finished) -> String {
@@ -263,7 +301,7 @@ pub fn not_found(recs: &[Record], f: &Finished, base: &str, lang: Lang) -> Verdi
         return Verdict::pass();
     }
     let expected = format!("[ERROR] status=404 url={base}/status/404");
-    let failure = match f.exception().filter(|_| f.has_traceback()) {
+    let failure = match crashed_after(recs, f, |p| p == "/status/404") {
         Some(e) => Failure::new(format!(
             "{}: {e}",
             t(

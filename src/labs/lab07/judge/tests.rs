@@ -1,4 +1,5 @@
 use super::*;
+use crate::counterpart::httpbin::Outcome;
 use crate::report::StudentOutput;
 
 fn ms(n: u64) -> Duration {
@@ -123,6 +124,42 @@ fn session_allows_a_new_connection_only_after_a_time_out() {
     assert!(f.contains("3 requests came on 3 TCP connections"), "{f}");
 }
 
+/// A program that sends its POST with `requests.post()` and everything else through its
+/// session: two connections, and a time-out later on. Counting connections against time-outs
+/// let it pass; read in order, the POST's new connection came while the GET's was free.
+#[test]
+fn session_fails_one_request_sent_outside_the_session_though_a_time_out_came_later() {
+    let mixed = [
+        rec(1, "GET /get", 0, ok(200, 1)),
+        rec(2, "POST /post", 10, ok(200, 1)),
+        rec(1, "GET /status/404", 20, ok(404, 1)),
+        rec(1, "GET /flaky", 30, ok(200, 1)),
+        rec(
+            1,
+            "GET /delay/5",
+            40,
+            Outcome::ClientLeft { after: ms(2000) },
+        ),
+    ];
+    let m = failed(&session(&mixed, EN)).clone_message();
+    assert!(
+        m.contains("5 requests came on 2 TCP connections: 1 opened a new one")
+            && m.contains("POST /post"),
+        "{m}"
+    );
+}
+
+/// The service closes a connection idle for `IDLE`; the client's next request must open one.
+#[test]
+fn session_allows_a_new_connection_after_the_service_closed_an_idle_one() {
+    let idle = IDLE.as_millis() as u64;
+    let slow = [
+        rec(1, "GET /flaky", 0, ok(503, 1)),
+        rec(2, "GET /flaky", idle + 100, ok(200, 1)),
+    ];
+    assert!(passed(&session(&slow, EN)));
+}
+
 trait Message {
     fn clone_message(&self) -> String;
 }
@@ -156,6 +193,34 @@ fn not_found_wants_the_request_and_a_line() {
     );
     assert_eq!(
         failed(&not_found(&recs, &crash, "b", EN)).hint,
+        Some("traceback")
+    );
+}
+
+/// A program that let the 404 pass without a word and crashed later, on the time-out: the
+/// 404 did not crash it, so `not_found` names the missing line, not a traceback.
+#[test]
+fn not_found_blames_a_traceback_only_when_the_program_stopped_at_the_404() {
+    let crash = run(
+        "status=404\n",
+        "Traceback (most recent call last):\n  x\nrequests.exceptions.ReadTimeout: Read timed out.\n",
+    );
+    let went_on = [
+        rec(1, "GET /status/404", 0, ok(404, 1)),
+        rec(
+            1,
+            "GET /delay/5",
+            10,
+            Outcome::ClientLeft { after: ms(2000) },
+        ),
+    ];
+    let v = not_found(&went_on, &crash, "b", EN);
+    let f = failed(&v);
+    assert_eq!(f.hint, None);
+    assert!(f.message.contains("no [ERROR] line"), "{}", f.message);
+    let stopped = [rec(1, "GET /status/404", 0, ok(404, 1))];
+    assert_eq!(
+        failed(&not_found(&stopped, &crash, "b", EN)).hint,
         Some("traceback")
     );
 }
