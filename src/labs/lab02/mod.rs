@@ -16,6 +16,7 @@ use std::time::Duration;
 use super::{BoxFuture, CheckCx, DriverEnv, Hermetic, LabDriver};
 use crate::harness::Finished;
 use crate::i18n::Lang;
+use crate::labs::shown;
 use crate::net::dns_fixture::{DnsFixture, Zone};
 use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
@@ -410,11 +411,6 @@ impl LabDriver for Lab02 {
         self.dns = None;
         Box::pin(async { Vec::new() })
     }
-}
-
-/// Student output for an expected/actual block: line endings folded, escaped.
-fn shown(s: &str) -> String {
-    text::escape_student(text::normalize(s).as_bytes())
 }
 
 /// Passes when the run ended by itself with status 0 and no traceback.

@@ -13,10 +13,10 @@ use tokio::time::Instant;
 use super::super::{CheckCx, run_program};
 use crate::counterpart::udp::{UdpBehaviour, UdpPeer};
 use crate::harness::{Exit, Finished};
+use crate::labs::shown;
 use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
 use crate::submission::{Launch, SetupError};
-use crate::text;
 
 /// One run of the client against one counterpart.
 struct Run {
@@ -238,8 +238,4 @@ impl ClientSide {
 fn ran_cleanly(r: &Run, cx: &CheckCx<'_>) -> Verdict {
     let command = format!("udp_client.py 127.0.0.1 {} {}", r.port, r.message);
     super::super::ran_cleanly(&r.f, &command, RUN_LIMIT, cx.lang)
-}
-
-fn shown(s: &str) -> String {
-    text::escape_student(text::normalize(s).as_bytes())
 }

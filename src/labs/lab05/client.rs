@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use super::super::{CheckCx, ran_cleanly, run_program};
 use crate::counterpart::tcp_lines::{Delivery, TcpLinePeer};
 use crate::harness::Finished;
+use crate::labs::shown;
 use crate::reference::lab05::PREFIX;
 use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
@@ -221,8 +222,4 @@ impl ClientSide {
                 .into(),
         }
     }
-}
-
-fn shown(s: &str) -> String {
-    text::escape_student(text::normalize(s).as_bytes())
 }
