@@ -3,7 +3,7 @@
 //! `cli::batch` writes the files and renders the progress.
 //!
 //! Each submission is graded by its own child `grade LAB --format json` (the same path as
-//! `grade` with no lab, see [`crate::overview::child_grading`]), so:
+//! `grade` with no lab, see [`crate::subgrade::child_grading`]), so:
 //! - on Linux each grading has its own network namespace: fifty servers that all hard-code
 //!   port 8000 run side by side, and none can reach another's;
 //! - the child also hides, in its own mount namespace, the class's folder (but its own
@@ -14,13 +14,14 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::task::JoinSet;
 
 use crate::interrupt::Interrupt;
 use crate::lab::LabInfo;
-use crate::overview::{Outcome, child_grading};
+use crate::report::outcome::Graded;
+use crate::subgrade::child_grading;
 
 /// What to grade and how.
 #[derive(Clone, Debug)]
@@ -39,16 +40,6 @@ pub struct Plan {
     pub hide: Vec<PathBuf>,
     /// Where the children make their private homes (hidden from each other).
     pub homes: PathBuf,
-}
-
-/// One submission, as the batch saw it.
-#[derive(Clone, Debug)]
-pub struct Graded {
-    pub name: String,
-    pub outcome: Outcome,
-    /// The child's JSON report as printed (empty when there is none).
-    pub report: Vec<u8>,
-    pub duration: Duration,
 }
 
 /// Where the batch is, for a caller that shows progress.

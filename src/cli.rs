@@ -18,6 +18,7 @@ use crate::submission::Programs;
 use crate::submission::environment::Environment;
 
 mod batch;
+mod isolation;
 mod merge;
 mod package;
 mod reference;
@@ -25,19 +26,8 @@ mod reports;
 mod staff;
 mod student;
 
-/// Exit codes, a contract for scripts.
-pub mod exit {
-    /// Every check passed (skipped checks allowed).
-    pub const PASSED: i32 = 0;
-    /// At least one check failed: the submission has work to do.
-    pub const FAILED: i32 = 1;
-    /// Usage or setup problem: unknown lab, missing file, no Python, bad grade.toml.
-    pub const USAGE: i32 = 2;
-    /// The grader itself failed (a check ended in `error`): not the student's fault.
-    pub const GRADER: i32 = 3;
-    /// Interrupted (Ctrl+C, SIGTERM) before the end; the submission's processes were stopped.
-    pub const INTERRUPTED: i32 = 130;
-}
+/// Exit codes, a contract for scripts (they live with the result model).
+pub use crate::report::exit;
 
 const EXIT_HELP: &str = "\
 Exit codes:
@@ -244,7 +234,7 @@ pub fn main() -> i32 {
     crate::harness::become_subreaper();
     // Namespaces too must be entered while this process has a single thread.
     let mut cli = cli;
-    let (hermetic, network) = match enter_isolation(&mut cli) {
+    let (hermetic, network) = match isolation::enter_isolation(&mut cli) {
         Ok(h) => h,
         Err(code) => return code,
     };
@@ -388,64 +378,6 @@ fn list() -> i32 {
     exit::PASSED
 }
 
-/// Enters a private network namespace for the grading (Linux, where namespaces can be made),
-/// with hermetic mode's resolver files when the lab wants them, and the fixture private IP.
-/// `--hermetic off` and lab01's `--lan` (the real interface) keep this computer's network.
-fn enter_isolation(cli: &mut Cli) -> Result<(labs::Hermetic, labs::Network), i32> {
-    let lab = cli.grade.lab.as_deref().and_then(LabId::parse);
-    let not_here = |why: &str| {
-        Ok((
-            labs::Hermetic::Unavailable(why.to_string()),
-            labs::Network::Shared(why.to_string()),
-        ))
-    };
-    let Some(lab) = lab.filter(|_| cli.command.is_none()) else {
-        return not_here("not grading");
-    };
-    let mode = cli.grade.hermetic;
-    if mode == HermeticMode::Off {
-        return not_here("--hermetic off");
-    }
-    if lab == LabId::Lab01 && cli.grade.lan {
-        return not_here("--lan");
-    }
-    // The seed is fixed now, so that the fixture address replays with --seed too.
-    let seed = *cli.grade.seed.get_or_insert_with(Rng::fresh_seed);
-    let wants_dns = labs::wants_hermetic(lab);
-    #[cfg(target_os = "linux")]
-    let result = {
-        use crate::harness::netns;
-        let plan = netns::Plan {
-            files: if wants_dns {
-                netns::resolver_files()
-            } else {
-                Vec::new()
-            },
-            lan: Some(Rng::named(seed, "lan_fixture").private_v4()),
-        };
-        netns::enter(&plan).map(|e| e.lan)
-    };
-    #[cfg(not(target_os = "linux"))]
-    let result: std::io::Result<Option<std::net::Ipv4Addr>> = {
-        let _ = seed;
-        Err(std::io::Error::other("namespaces need Linux"))
-    };
-    match (result, mode) {
-        (Ok(lan), _) => Ok((
-            if wants_dns {
-                labs::Hermetic::Active
-            } else {
-                labs::Hermetic::Unavailable("not used by this lab".into())
-            },
-            labs::Network::Isolated { lan },
-        )),
-        (Err(e), HermeticMode::On) => Err(usage(format!(
-            "--hermetic on: could not enter namespaces: {e}"
-        ))),
-        (Err(e), _) => not_here(&format!("namespaces: {e}")),
-    }
-}
-
 async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network) -> i32 {
     let lang = args.lang.unwrap_or_else(Lang::detect);
     let lab_arg = args.lab.as_deref().unwrap_or_default();
@@ -542,7 +474,9 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
         }
     };
     programs.set_environment(environment.clone());
-    if let Err(e) = hide_from_submission(&args.hide, &network, programs.root(), &environment) {
+    if let Err(e) =
+        isolation::hide_from_submission(&args.hide, &network, programs.root(), &environment)
+    {
         eprintln!("grade: could not hide the other submissions from this one: {e}");
         remove_private(environment);
         return exit::GRADER;
@@ -627,34 +561,6 @@ fn remove_private(environment: Arc<Environment>) {
             "grade: could not remove your program's private home directory {}: {e}",
             dir.unwrap_or_default()
         );
-    }
-}
-
-/// Batch grading: in the grading's own mount namespace, covers `hide` (the class's folder, the
-/// results, staff's graders, the other gradings' private homes), keeping this submission and
-/// its private home. Nothing to do outside a batch, or where the network (and so the mount
-/// namespace) is shared: the batch then says submissions were not isolated.
-fn hide_from_submission(
-    hide: &[PathBuf],
-    network: &labs::Network,
-    root: &std::path::Path,
-    environment: &Environment,
-) -> std::io::Result<()> {
-    if hide.is_empty() || !network.is_isolated() {
-        return Ok(());
-    }
-    #[cfg(target_os = "linux")]
-    {
-        let mut keep = vec![root.to_path_buf()];
-        if let Some(p) = environment.private() {
-            keep.extend([p.home.clone(), p.tmp.clone()]);
-        }
-        crate::harness::netns::hide(hide, &keep)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (root, environment);
-        Ok(())
     }
 }
 

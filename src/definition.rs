@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::i18n::Lang;
 use crate::labs::spec::CheckSpec;
@@ -71,21 +71,9 @@ struct RawCheck {
     visibility: Visibility,
 }
 
-/// When a Gradescope student sees a check's result; the values are Gradescope's own
-/// (`results.json`'s per-test `visibility`), so they pass through unchanged.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Visibility {
-    /// Always shown.
-    #[default]
-    Visible,
-    /// Shown once the due date (or the late due date) has passed.
-    AfterDueDate,
-    /// Shown once staff publish the grades.
-    AfterPublished,
-    /// Never shown to students (staff see it).
-    Hidden,
-}
+/// When a Gradescope student sees a check's result: the result model's own type (reporters
+/// read it), set here from `visibility` in `lab.toml`.
+pub use crate::report::gradescope::Visibility;
 
 /// A validated lab definition.
 #[derive(Debug)]
@@ -419,7 +407,7 @@ timeout_ms = 100
     #[test]
     fn reference_texts_are_validated_for_the_lab() {
         let d = parse(OK).unwrap();
-        assert_eq!(d.reference.get("body"), Some(crate::reference::lab01::BODY));
+        assert_eq!(d.reference.get("body"), Some(crate::wire::lab01::BODY));
         let own = format!("{OK}\n[reference]\nbody = \"Hi\\nclient_ip={{client_ip}}\\n\"\n");
         let d = parse(&own).unwrap();
         assert_eq!(d.reference.get("body"), Some("Hi\nclient_ip={client_ip}\n"));

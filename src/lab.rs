@@ -71,7 +71,7 @@ const LABS: &[LabInfo] = &[
             role: Role::Server,
             file: "labs/01_ip_port_http/app.py",
         }],
-        seed_port: Some(8000),
+        seed_port: Some(crate::wire::lab01::DEFAULT_PORT),
         exercise: "lab01_ip_port_http",
     },
     LabInfo {
@@ -113,7 +113,7 @@ const LABS: &[LabInfo] = &[
                 file: "labs/04_udp_echo/udp_client.py",
             },
         ],
-        seed_port: Some(6789),
+        seed_port: Some(crate::wire::lab04::DEFAULT_PORT),
         exercise: "lab04_udp_echo",
     },
     LabInfo {
@@ -131,7 +131,7 @@ const LABS: &[LabInfo] = &[
                 file: "labs/05_tcp_echo/tcp_client.py",
             },
         ],
-        seed_port: Some(8888),
+        seed_port: Some(crate::wire::lab05::DEFAULT_PORT),
         exercise: "lab05_tcp_echo",
     },
     LabInfo {
@@ -143,7 +143,7 @@ const LABS: &[LabInfo] = &[
             role: Role::Server,
             file: "labs/06_http_server/server.py",
         }],
-        seed_port: Some(8000),
+        seed_port: Some(crate::wire::lab06::DEFAULT_PORT),
         exercise: "lab06_http_server",
     },
     LabInfo {
@@ -173,7 +173,7 @@ const LABS: &[LabInfo] = &[
                 file: "labs/08_patterns/worker.py",
             },
         ],
-        seed_port: Some(6789),
+        seed_port: Some(crate::wire::lab08::DEFAULT_PORT),
         exercise: "lab08_patterns",
     },
     LabInfo {
@@ -191,7 +191,7 @@ const LABS: &[LabInfo] = &[
                 file: "labs/09_websocket/chat_client.py",
             },
         ],
-        seed_port: Some(8765),
+        seed_port: Some(crate::wire::lab09::DEFAULT_PORT),
         exercise: "lab09_websocket",
     },
     LabInfo {

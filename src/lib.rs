@@ -20,11 +20,36 @@
 //!    files are rendered from the final [`report::Report`] once the run is over
 //!    ([`report::replay`]).
 //!
+//! # Layers (one way)
+//!
+//! Every module uses only modules of the layers below its own, never one beside or above it
+//! (read from its `crate::` and `super::` paths; `tests/layers.rs` reads this table and the
+//! sources and fails on any path that goes against it). Sub-modules of one module are free to
+//! use each other. So facts flow down to one home: a lab's wire contract is [`wire`], read by
+//! both its checks and its reference; outcomes and exit codes are the result model's
+//! ([`report`], [`report::exit`], [`report::outcome`]); the harness and [`net`] return their
+//! own types, and the checks turn them into verdicts.
+//!
+//! | layer | modules | what they are |
+//! |---|---|---|
+//! | 10 | `cli` | the command line: parse, wire the stages, return the exit code |
+//! | 9 | `merge` | sharded batches read back and merged |
+//! | 8 | `overview`, `watch`, `batch` | sessions: many gradings, each in a child `grade` |
+//! | 7 | `subgrade` | one grading in a child `grade`, seen from outside |
+//! | 6 | `runner` | the check graph: order, prerequisites, budgets, outcomes |
+//! | 5 | `definition` | `lab.toml`, validated against what the code declares |
+//! | 4 | `labs`, `reference` | the checks; the clean references (neither uses the other) |
+//! | 3 | `counterpart`, `submission` | the grader's scripted peers; how a student's program starts |
+//! | 2 | `harness`, `net`, `report` | processes; the grader's network code; the result model and its reporters |
+//! | 1 | `lab`, `graders` | the lab registry; where grader files come from |
+//! | 0 | `text`, `i18n`, `rng`, `interrupt`, `wire` | foundations; each lab's wire contract |
+//!
 //! # Module map
 //!
 //! | module | concept |
 //! |---|---|
-//! | [`cli`] | argument parsing, exit codes, wiring the stages together; `cli/student.rs` wires the student's loop (no lab, `--watch`); `cli/reports.rs`: `--format`, `--report FORMAT=PATH`, `--output`, GitHub's files from the environment; `cli/staff.rs`: staff's `snapshot`, `init-graders`, `check-graders` (no student code); `cli/package.rs`: `grade package KIND LAB`, what a platform needs to grade a lab (`gradescope`: an autograder bundle), from the templates in `templates/KIND/` built into the binary; `cli/merge.rs`: `grade batch-merge` |
+//! | [`cli`] | argument parsing, wiring the stages together, returning the exit code; `cli/student.rs` wires the student's loop (no lab, `--watch`); `cli/reports.rs`: `--format`, `--report FORMAT=PATH`, `--output`, GitHub's files from the environment; `cli/staff.rs`: staff's `snapshot`, `init-graders`, `check-graders` (no student code); `cli/package.rs`: `grade package KIND LAB`, what a platform needs to grade a lab (`gradescope`: an autograder bundle), from the templates in `templates/KIND/` built into the binary; `cli/merge.rs`: `grade batch-merge`; `cli/isolation.rs`: the grading's namespaces, entered before the runtime starts a thread |
+//! | [`wire`] | each lab's wire contract, the one home of what a student's program and the grader agree on (default ports, the texts printed or sent, paths, counts, the handout's time limits): read by the checks and the references alike |
 //! | [`lab`] | the lab registry: ids, aliases, the programs of a lab by role (server, client) and their files |
 //! | [`graders`] | where a lab's definition and snapshots are read from |
 //! | [`definition`] | `lab.toml`: parse, then validate into a richer type |
@@ -33,9 +58,9 @@
 //! | [`net`] | the grader's own network code: raw HTTP client with caps and deadlines, the lab programs' URLs (`net::url`), interfaces, the DNS fixture (where the grader is an *ordinary* HTTP client, a driver uses reqwest instead: `labs/lab06/wire.rs`) |
 //! | [`runner`] | the check graph: order, prerequisites, time budgets, outcomes |
 //! | [`labs`] | one driver per lab: the checks themselves; `labs::spec`: the check graph as the code declares it; `labs::server`: the one way to run a student's server (PORT, default-port fallback, readiness, restart, stop); `labs/lab07/judge.rs`: a lab whose checks are pure functions of what its counterpart recorded |
-//! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`); the texts `lab.toml`'s `[reference]` may change ([`reference::params`]); `reference::snapshots`: the registry of how each snapshot is made from a reference (`grade snapshot`) |
-//! | [`counterpart`] | scripted, bounded peers for student clients (`counterpart::accept`: the TCP accept loop they share, a bounded number of connections at once; drop, stall, reply in pieces; lab08's ventilator and sink for three pull workers; lab09's WebSocket room that records, pushes and closes, `counterpart/ws_room.rs`); `counterpart::tls`: lab10's recording TLS servers and a stall (rustls, ring), `counterpart::tls::certs` the certificates made per grading (rcgen); `counterpart::httpbin`: lab07's httpbin-compatible HTTP/1.1 service that records every request, its connection and its times |
-//! | [`report`] | the result model, events, and the reporters: `human`, `json`; for CI `junit` (quick-junit), `gradescope` (`results.json`), `github` (workflow commands) with `markdown` (the step summary) and `classroom` (GitHub Classroom's `result`); `details`: the plain text they share |
+//! | [`reference`](mod@reference) | Rust reference implementations (`grade reference labNN`; lab01's server is the counterpart `counterpart::hello`, which lab03's checks also talk to); the texts `lab.toml`'s `[reference]` may change ([`reference::params`]); `reference::snapshots`: the registry of how each snapshot is made from a reference (`grade snapshot`) |
+//! | [`counterpart`] | scripted, bounded peers for student clients (`counterpart::hello`: the seed's hello HTTP server, lab03's counterpart and lab01's reference; `counterpart::accept`: the TCP accept loop they share, a bounded number of connections at once; drop, stall, reply in pieces; lab08's ventilator and sink for three pull workers; lab09's WebSocket room that records, pushes and closes, `counterpart/ws_room.rs`); `counterpart::tls`: lab10's recording TLS servers and a stall (rustls, ring), `counterpart::tls::certs` the certificates made per grading (rcgen); `counterpart::httpbin`: lab07's httpbin-compatible HTTP/1.1 service that records every request, its connection and its times |
+//! | [`report`] | the result model (verdicts, outcomes, `report::exit`: the exit codes, `report::outcome`: a child grading seen from outside, for `grade` with no lab and `grade batch`), events, and the reporters: `human`, `json`; for CI `junit` (quick-junit), `gradescope` (`results.json`), `github` (workflow commands) with `markdown` (the step summary) and `classroom` (GitHub Classroom's `result`); `details`: the plain text they share |
 //! | [`report::class_html`] | `grade batch`'s `index.html`: a whole class in one self-contained page (inline SVG charts, sortable table, each student's failures); the numbers come from [`report::class_stats`] |
 //! | [`text`] | normalization, redaction, visible whitespace, diffs, escaping student output |
 //! | [`i18n`] | Korean and English, chosen by `--lang` or the locale |
@@ -44,7 +69,7 @@
 //! | [`merge`] | `grade batch-merge OUT...`: the folders of a sharded batch read back into entries ([`report::summary::from_summary`]), checked to belong together (one lab, one split, no shard missing, one result per student) and merged; `cli/merge.rs` writes them with the batch's writers |
 //! | [`overview`] | `grade` with no lab: every lab found, each graded by a child `grade labNN --format json`, summarized; rendered by [`report::overview`] |
 //! | [`watch`] | `grade labNN --watch`: a child grading, then another on each change of the lab's files (notify); rendered by [`report::watch`] |
-//! | [`subgrade`] | `grade` re-executing itself for one lab: why, stopping it politely, reading its exit |
+//! | [`subgrade`] | `grade` re-executing itself for one lab: why, running it (`child_grading`, bounded in time and output), stopping it politely, reading its exit and report into a [`report::outcome::Outcome`] |
 //! | [`interrupt`] | Ctrl+C and SIGTERM as a stream, registered before any child starts |
 //!
 //! # How to add a lab
@@ -52,7 +77,10 @@
 //! 1. Add a variant to [`lab::LabId`] with its aliases, directory name, and its programs by
 //!    role (a server lab may have a client too; its checks' ids then start with `client_`).
 //!    A student server runs through [`labs::server::StudentServer`] (TCP or UDP readiness,
-//!    the advisory `uses_port`); a student client talks to a bounded [`counterpart`].
+//!    the advisory `uses_port`); a student client talks to a bounded [`counterpart`]. What
+//!    the handout fixes on the wire (the default port, the texts printed or sent, paths,
+//!    counts, time limits) goes in `wire::labNN`, where the checks and the reference both
+//!    read it (`seed_port` in the registry reads its `DEFAULT_PORT`).
 //! 2. Write the driver `src/labs/labNN.rs` (a folder `labNN/` once it needs helpers, such as
 //!    `lab01/banner.rs`, `lab03/output.rs`). Declare its checks once with the `checks!`
 //!    macro ([`labs::spec`]): each id with the prerequisites its *code* relies on (a check
@@ -142,6 +170,7 @@ pub mod subgrade;
 pub mod submission;
 pub mod text;
 pub mod watch;
+pub mod wire;
 
 /// Cases per property test: `NETGRADE_FUZZ_CASES` for a long fuzzing run, else `default`.
 #[cfg(test)]

@@ -373,7 +373,7 @@ mod tests {
         // A warning satisfies what needs it, and alone it does not fail the run.
         assert_eq!(r.checks[6].status, Status::Passed);
         assert!(r.passed);
-        assert_eq!(r.exit_code(), crate::cli::exit::PASSED);
+        assert_eq!(r.exit_code(), crate::report::exit::PASSED);
         assert!(r.fix_first.is_none());
     }
 

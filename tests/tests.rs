@@ -23,6 +23,7 @@ mod lab07;
 mod lab08;
 mod lab09;
 mod lab10;
+mod layers;
 mod literal;
 #[cfg(unix)]
 mod package;

@@ -13,7 +13,7 @@ use crate::batch::{self, Plan, Progress};
 use crate::i18n::Lang;
 use crate::interrupt::Interrupt;
 use crate::lab::LabInfo;
-use crate::overview::Outcome;
+use crate::report::outcome::Outcome;
 use crate::report::summary::{self, Entry};
 
 #[derive(Debug, Args)]

@@ -47,11 +47,15 @@ pub(super) async fn run(
                 Err(e) => return usage(format!("failed to listen on 0.0.0.0:{port}: {e}")),
             };
             let banner = reference::lab01::startup_lines(port).join("\n");
-            let config = reference::lab01::Config {
-                body: Some(body(reference::lab01::BODY)),
+            let config = crate::counterpart::hello::Config {
+                body: Some(body(crate::wire::lab01::BODY)),
                 ..Default::default()
             };
-            return serve(&banner, reference::lab01::serve_with(listener, config)).await;
+            return serve(
+                &banner,
+                crate::counterpart::hello::serve_with(listener, config),
+            )
+            .await;
         }
         (LabId::Lab02, _) => reference::lab02::run(args, &mut out, err).await,
         (LabId::Lab03, _) => reference::lab03::run(args, &mut out, err).await,
@@ -78,8 +82,8 @@ pub(super) async fn run(
                 Ok(l) => l,
                 Err(e) => return usage(format!("failed to listen on 0.0.0.0:{port}: {e}")),
             };
-            let banner = reference::lab06::startup_line(port);
-            let body = body(reference::lab06::BODY);
+            let banner = crate::wire::lab06::startup_line(port);
+            let body = body(crate::wire::lab06::BODY);
             return serve(&banner, reference::lab06::serve_with(listener, body)).await;
         }
         (LabId::Lab07, Some("serve")) => {

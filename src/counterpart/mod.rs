@@ -7,6 +7,7 @@
 //! the grader.
 
 pub mod accept;
+pub mod hello;
 pub mod httpbin;
 pub mod tcp_lines;
 pub mod tls;

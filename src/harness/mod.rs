@@ -22,7 +22,7 @@ mod windows;
 use windows as platform;
 
 pub use capture::{Capture, HEAD_CAP, TAIL_CAP};
-pub use process::{Exit, Finished, Readiness, Spec, Supervised, Teardown, run_to_end};
+pub use process::{Exit, Finished, OutputTail, Readiness, Spec, Supervised, Teardown, run_to_end};
 
 /// The address-space limit of a student's process: far above what a lab solution (even
 /// Flask with threads) maps, low enough that a memory hog dies long before the machine suffers.

@@ -11,7 +11,6 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::{Capture, Limits, platform};
-use crate::report::StudentOutput;
 
 /// What to start.
 #[derive(Clone, Debug)]
@@ -308,8 +307,8 @@ impl Supervised {
     }
 
     /// The last `lines` lines of each stream, escaped for display.
-    pub fn output(&self, lines: usize) -> StudentOutput {
-        StudentOutput {
+    pub fn output(&self, lines: usize) -> OutputTail {
+        OutputTail {
             stdout: crate::text::clip(
                 &crate::text::tail_lines(&self.stdout.tail(), lines),
                 300,
@@ -478,13 +477,23 @@ mod tests {
     }
 }
 
+/// The tail of what a program printed, escaped and clipped for display; the checks put it
+/// under a failure (`report::StudentOutput`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutputTail {
+    pub stdout: String,
+    pub stderr: String,
+    /// Bytes dropped because the output went over its cap.
+    pub dropped_bytes: u64,
+}
+
 #[derive(Debug)]
 pub struct Finished {
     /// `None` when the program was still running at the deadline and was stopped.
     pub exit: Option<Exit>,
     pub stdout: String,
     pub stderr: String,
-    pub output: StudentOutput,
+    pub output: OutputTail,
 }
 
 impl Finished {

@@ -22,13 +22,14 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::harness::{Finished, Limits, Spec, run_to_end};
+use crate::harness::{Finished, Limits, OutputTail, Spec, run_to_end};
 use crate::net::dns_fixture::{self, DnsFixture, Zone};
+use crate::net::http::HttpError;
 
 use crate::graders::{GraderFileError, GraderSource};
 use crate::i18n::Lang;
 use crate::lab::LabId;
-use crate::report::{Failure, Verdict};
+use crate::report::{Failure, StudentOutput, Verdict};
 use crate::rng::Rng;
 use crate::submission::{Launch, Programs};
 
@@ -206,6 +207,28 @@ pub fn ran_cleanly(f: &Finished, command: &str, limit: Duration, lang: Lang) -> 
     Failure::new(format!("{command}: {problem}"))
         .output(f.output.clone())
         .into()
+}
+
+/// The harness's tail of a program's output, as a failure carries it: the harness keeps its
+/// own types and the checks turn them into the result model's.
+impl From<OutputTail> for StudentOutput {
+    fn from(o: OutputTail) -> StudentOutput {
+        StudentOutput {
+            stdout: o.stdout,
+            stderr: o.stderr,
+            dropped_bytes: o.dropped_bytes,
+        }
+    }
+}
+
+/// The verdict for a check that got `e` instead of an HTTP response: the grader's error when
+/// the grader or the machine failed, else the student's failure.
+pub fn http_verdict(e: &HttpError, lang: Lang) -> Verdict {
+    if e.is_grader_side() {
+        Verdict::Error(e.explain(lang))
+    } else {
+        Verdict::fail(e.explain(lang))
+    }
 }
 
 /// What a student's program printed, as a failure shows it: normalized, every byte visible.

@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::overview::Summary;
+use crate::report::outcome::Summary;
 
 fn graded(name: &str, score: f64) -> Entry {
     Entry {

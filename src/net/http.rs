@@ -84,18 +84,8 @@ pub enum HttpError {
 }
 
 impl HttpError {
-    /// Whether the grader, not the student's program, is at fault.
-    /// The verdict for a check that got this error instead of a response: the grader's
-    /// error when the grader or the machine failed, else the student's failure.
-    pub fn verdict(&self, lang: Lang) -> crate::report::Verdict {
-        use crate::report::Verdict;
-        if self.is_grader_side() {
-            Verdict::Error(self.explain(lang))
-        } else {
-            Verdict::fail(self.explain(lang))
-        }
-    }
-
+    /// Whether the grader, not the student's program, is at fault (the checks turn that into
+    /// an error, never the student's failure: `labs::http_verdict`).
     pub fn is_grader_side(&self) -> bool {
         matches!(self, HttpError::SourceBind { .. })
     }

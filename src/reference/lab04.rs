@@ -4,13 +4,10 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use tokio::net::UdpSocket;
 
-/// The client's wait for a reply before it sends again, and how many sends in all.
-pub const CLIENT_WAIT: Duration = Duration::from_secs(1);
-pub const CLIENT_TRIES: usize = 3;
+use crate::wire::lab04::{CLIENT_TRIES, CLIENT_WAIT};
 
 /// Serves until the process is stopped: every datagram back to where it came from.
 pub async fn serve(socket: UdpSocket) -> std::io::Result<()> {

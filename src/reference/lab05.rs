@@ -9,8 +9,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
-/// The reply prefix of the protocol (seed 003).
-pub const PREFIX: &str = "서버 응답: ";
+use crate::wire::lab05::PREFIX;
+
 /// The longest line served; a longer one closes the connection (the lab's longest is 64 KiB).
 const LINE_CAP: u64 = 1 << 20;
 

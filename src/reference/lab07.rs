@@ -13,14 +13,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
 use crate::counterpart::httpbin::{Config, Httpbin, Outcome, Record};
-use crate::labs::lab07::{DELAY_PATH, FLAKY_FAILURES, QUERY};
 use crate::net::http::{self, HttpError, HttpLimits, Response};
 use crate::rng::Rng;
-
-pub const TIMEOUT: Duration = Duration::from_secs(2);
-pub const MAX_RETRIES: u32 = 3;
-/// The first wait; each retry waits twice as long as the one before.
-pub const BACKOFF: Duration = Duration::from_millis(500);
+use crate::wire::lab07::{BACKOFF, DELAY_PATH, FLAKY_FAILURES, MAX_RETRIES, QUERY, TIMEOUT};
 
 /// Why a request got no answer.
 enum Failed {

@@ -17,8 +17,6 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-/// The handout's default port (seed 001's).
-pub const DEFAULT_PORT: u16 = 6789;
 /// The longest line served; a longer one closes the connection.
 const LINE_CAP: u64 = 1 << 20;
 /// Messages queued for one subscriber; more are dropped for it until it reads again.

@@ -12,11 +12,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::counterpart::ws_room;
-
-/// The handout's default port (the `websockets` library's examples use it too).
-pub const DEFAULT_PORT: u16 = 8765;
-/// What the client prints before each message it receives.
-pub const RECEIVED_PREFIX: &str = "< ";
+use crate::wire::lab09::RECEIVED_PREFIX;
 
 /// The server: [`ws_room::serve`] until stopped.
 pub use ws_room::serve;

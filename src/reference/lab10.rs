@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -15,9 +14,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use crate::counterpart::tls::{self, Log, Versions, certs};
-
-/// Each step (connect, handshake, response) gives up after this.
-pub const TIMEOUT: Duration = Duration::from_secs(3);
+use crate::wire::lab10::TIMEOUT;
 const MAX_RESPONSE: u64 = 1024 * 1024;
 
 pub use crate::net::url::Target;

@@ -110,12 +110,12 @@ pub async fn make_all(lab: LabId, params: &Params) -> Result<Vec<Made>, MakeErro
 pub async fn make(maker: Maker, params: &Params) -> Result<String, String> {
     match maker {
         Maker::Lab01Body => {
-            let config = super::lab01::Config {
+            let config = crate::counterpart::hello::Config {
                 body: params.get("body").map(Arc::from),
                 ..Default::default()
             };
             let (listener, addr) = loopback().await?;
-            let server = tokio::spawn(super::lab01::serve_with(listener, config));
+            let server = tokio::spawn(crate::counterpart::hello::serve_with(listener, config));
             let r = fetch_root(addr).await;
             server.abort();
             let body = r?.body_text();
@@ -124,7 +124,10 @@ pub async fn make(maker: Maker, params: &Params) -> Result<String, String> {
         }
         Maker::Lab03Transcript => lab03_transcript().await,
         Maker::Lab06Body => {
-            let body: Arc<str> = params.get("body").unwrap_or(super::lab06::BODY).into();
+            let body: Arc<str> = params
+                .get("body")
+                .unwrap_or(crate::wire::lab06::BODY)
+                .into();
             let (listener, addr) = loopback().await?;
             let server = tokio::spawn(super::lab06::serve_with(listener, body));
             let r = fetch_root(addr).await;
@@ -155,9 +158,9 @@ async fn fetch_root(addr: SocketAddr) -> Result<http::Response, String> {
 async fn lab03_transcript() -> Result<String, String> {
     let (listener, addr) = loopback().await?;
     let port = addr.port();
-    let config = super::lab01::Config::default();
+    let config = crate::counterpart::hello::Config::default();
     config.set_token(Some("t0k3n".into()));
-    let server = tokio::spawn(super::lab01::serve_with(listener, config));
+    let server = tokio::spawn(crate::counterpart::hello::serve_with(listener, config));
     let mut out = Vec::new();
     let mut err = Vec::new();
     let url = format!(

@@ -22,12 +22,27 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::details::{details, fix_first_line, replay_line, summary_line};
 use super::{CheckResult, Event, Report, Reporter, Status};
-use crate::definition::Visibility;
 use crate::i18n::Lang;
+
+/// When a Gradescope student sees a check's result; the values are Gradescope's own
+/// (`results.json`'s per-test `visibility`), so they pass through unchanged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Always shown.
+    #[default]
+    Visible,
+    /// Shown once the due date (or the late due date) has passed.
+    AfterDueDate,
+    /// Shown once staff publish the grades.
+    AfterPublished,
+    /// Never shown to students (staff see it).
+    Hidden,
+}
 
 pub struct GradescopeReporter {
     /// Each check's visibility from the grader definition; a check not listed is visible.

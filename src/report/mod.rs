@@ -11,12 +11,14 @@ pub mod class_page;
 pub mod class_stats;
 pub mod classroom;
 pub mod details;
+pub mod exit;
 pub mod github;
 pub mod gradescope;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod outcome;
 pub mod overview;
 pub mod summary;
 pub mod watch;
@@ -134,8 +136,8 @@ impl Failure {
         self
     }
 
-    pub fn output(mut self, o: StudentOutput) -> Failure {
-        self.output = Some(o);
+    pub fn output(mut self, o: impl Into<StudentOutput>) -> Failure {
+        self.output = Some(o.into());
         self
     }
 
@@ -245,14 +247,14 @@ impl Report {
         self.checks.iter().filter(|c| c.status == status).count()
     }
 
-    /// The documented exit code for this report (see `cli::exit`).
+    /// The documented exit code for this report (see [`exit`]).
     pub fn exit_code(&self) -> i32 {
         if self.count(Status::Error) > 0 {
-            crate::cli::exit::GRADER
+            exit::GRADER
         } else if self.count(Status::Failed) > 0 {
-            crate::cli::exit::FAILED
+            exit::FAILED
         } else {
-            crate::cli::exit::PASSED
+            exit::PASSED
         }
     }
 }

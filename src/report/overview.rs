@@ -12,8 +12,8 @@ use std::path::Path;
 
 use anstyle::{AnsiColor, Style};
 
+use super::outcome::{LabResult, Outcome, Why};
 use crate::i18n::Lang;
-use crate::overview::{LabResult, Outcome, Why};
 
 /// Lines of a child's stderr shown under a lab that could not be graded (the end, where the
 /// reason is).
@@ -261,9 +261,9 @@ pub fn explain_why(lang: Lang, lab: &str, why: &Why) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::outcome::Summary;
     use super::*;
     use crate::lab::LabId;
-    use crate::overview::Summary;
 
     fn results() -> Vec<LabResult> {
         let summary = |score, failed: &[&str], errors: &[&str]| Summary {
@@ -315,7 +315,10 @@ mod tests {
         r.total(&results, &mut out).unwrap();
         r.nothing_found(
             Path::new("/home/student"),
-            &crate::overview::looked_for(),
+            &LabId::all()
+                .flat_map(|info| info.programs.iter().map(|p| p.file.to_string()))
+                .chain(["grade.toml".to_string()])
+                .collect::<Vec<_>>(),
             &mut out,
         )
         .unwrap();

@@ -11,10 +11,9 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
+use super::outcome::{Graded, Outcome, Summary, Why};
 use super::overview::explain_why;
-use crate::batch::Graded;
 use crate::i18n::Lang;
-use crate::overview::{Outcome, Summary, Why};
 
 /// One submission, as the batch's files record it.
 #[derive(Clone, Debug, PartialEq)]

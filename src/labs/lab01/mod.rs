@@ -37,9 +37,6 @@ checks! {
 /// The checks, in the order of `graders/lab01/lab.toml`.
 pub const CHECKS: &[super::spec::CheckSpec] = Check::SPECS;
 
-/// The lab's default port: a server that ignores `PORT` binds it.
-const SEED_PORT: u16 = 8000;
-
 pub struct Lab01 {
     server: StudentServer,
     root: Option<Response>,
@@ -49,7 +46,7 @@ pub struct Lab01 {
 impl Lab01 {
     pub fn new(launch: Launch, env: DriverEnv) -> Lab01 {
         Lab01 {
-            server: StudentServer::new(Ok(launch), SEED_PORT, Probe::Tcp),
+            server: StudentServer::new(Ok(launch), crate::wire::lab01::DEFAULT_PORT, Probe::Tcp),
             root: None,
             network: env.network,
         }
@@ -161,7 +158,7 @@ impl Lab01 {
 
     async fn status_200(&mut self, cx: CheckCx<'_>) -> Verdict {
         match self.get(&cx, Ipv4Addr::LOCALHOST.into(), None, "/").await {
-            Err(e) => e.verdict(cx.lang),
+            Err(e) => super::http_verdict(&e, cx.lang),
             Ok(r) if r.status == 200 => {
                 self.root = Some(r);
                 Verdict::pass()
@@ -215,10 +212,10 @@ impl Lab01 {
             Err(HttpError::SourceBind { .. }) if via.is_loopback() => {
                 match self.get(&cx, via, None, "/").await {
                     Ok(r) => return compare_client_ip(&cx, &r, Ipv4Addr::LOCALHOST.into(), true),
-                    Err(e) => return e.verdict(cx.lang),
+                    Err(e) => return super::http_verdict(&e, cx.lang),
                 }
             }
-            Err(e) => return e.verdict(cx.lang),
+            Err(e) => return super::http_verdict(&e, cx.lang),
         };
         if r.status != 200 {
             return Failure::new(cx.t(
@@ -235,7 +232,7 @@ impl Lab01 {
     async fn not_found(&self, cx: CheckCx<'_>) -> Verdict {
         let path = format!("/{}", cx.rng.token(10));
         match self.get(&cx, Ipv4Addr::LOCALHOST.into(), None, &path).await {
-            Err(e) => e.verdict(cx.lang),
+            Err(e) => super::http_verdict(&e, cx.lang),
             Ok(r) if r.status == 404 => Verdict::pass(),
             Ok(r) => Failure::new(format!(
                 "GET {path}: {}",
@@ -351,14 +348,4 @@ fn compare_client_ip(cx: &CheckCx<'_>, r: &Response, expected: IpAddr, fallback:
         text::escape_student(shown.as_bytes())
     ))
     .into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seed_port_matches_the_registry() {
-        assert_eq!(Some(SEED_PORT), crate::lab::LabId::Lab01.info().seed_port);
-    }
 }

@@ -12,10 +12,10 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::{BoxFuture, CheckCx, DriverEnv, Hermetic, LabDriver, line_check, shown};
+use crate::counterpart::hello::{Config, serve_with};
 use crate::harness::Finished;
 use crate::i18n::Lang;
 use crate::net::dns_fixture::{DnsFixture, Zone};
-use crate::reference::lab01::{Config, serve_with};
 use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
 use crate::submission::Launch;

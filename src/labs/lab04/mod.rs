@@ -21,6 +21,7 @@ use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
 use crate::submission::Programs;
 use crate::text;
+use crate::wire::lab04::DEFAULT_PORT;
 use client::ClientSide;
 
 checks! {
@@ -44,8 +45,6 @@ checks! {
 /// The checks, in the order of `graders/lab04/lab.toml`.
 pub const CHECKS: &[super::spec::CheckSpec] = Check::SPECS;
 
-/// The handout's default port (seed 001's server).
-const DEFAULT_PORT: u16 = 6789;
 /// The largest datagram the server must echo whole (the seed's `max_size`).
 const MAX_SIZE: usize = 4096;
 /// How long one datagram waits for its echo before it is sent once more.

@@ -12,11 +12,11 @@ use super::super::{CheckCx, ran_cleanly, run_program};
 use crate::counterpart::tcp_lines::{Delivery, TcpLinePeer};
 use crate::harness::Finished;
 use crate::labs::shown;
-use crate::reference::lab05::PREFIX;
 use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
 use crate::submission::{Launch, SetupError};
 use crate::text;
+use crate::wire::lab05::PREFIX;
 
 const RUN_LIMIT: Duration = Duration::from_secs(8);
 

@@ -17,10 +17,10 @@ use super::{BoxFuture, CheckCx, DriverEnv, LabDriver};
 use crate::harness::ports::Probe;
 use crate::i18n::Lang;
 use crate::lab::Role;
-use crate::reference::lab05::PREFIX;
 use crate::report::{Failure, Verdict};
 use crate::submission::Programs;
 use crate::text;
+use crate::wire::lab05::{DEFAULT_PORT, PREFIX};
 use client::ClientSide;
 
 checks! {
@@ -44,8 +44,6 @@ checks! {
 /// The checks, in the order of `graders/lab05/lab.toml`.
 pub const CHECKS: &[super::spec::CheckSpec] = Check::SPECS;
 
-/// The handout's default port (seed 003's server).
-const DEFAULT_PORT: u16 = 8888;
 /// The longest reply the grader reads (the lab's longest line is 64 KiB).
 const READ_CAP: usize = 256 << 10;
 /// How long the grader waits for the replies of one exchange.

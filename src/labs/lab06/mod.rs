@@ -43,8 +43,6 @@ checks! {
 /// The checks, in the order of `graders/lab06/lab.toml`.
 pub const CHECKS: &[super::spec::CheckSpec] = Check::SPECS;
 
-/// The handout's default port (seed 002's server).
-const DEFAULT_PORT: u16 = 8000;
 /// How long an ordinary request may take.
 const WAIT: Duration = Duration::from_secs(5);
 /// How soon a request sent while another connection idles must be answered.
@@ -59,7 +57,7 @@ pub struct Lab06 {
 impl Lab06 {
     pub fn new(launch: Launch) -> Lab06 {
         Lab06 {
-            server: StudentServer::new(Ok(launch), DEFAULT_PORT, Probe::Tcp),
+            server: StudentServer::new(Ok(launch), crate::wire::lab06::DEFAULT_PORT, Probe::Tcp),
             raw_root: None,
         }
     }
@@ -99,7 +97,7 @@ impl Lab06 {
             String::from_utf8_lossy(&server.stdout.searchable()),
             String::from_utf8_lossy(&server.stderr.searchable())
         );
-        let expected = crate::reference::lab06::startup_line(port);
+        let expected = crate::wire::lab06::startup_line(port);
         let urls = startup::find_urls(&printed);
         if urls.is_empty() {
             return self
@@ -237,7 +235,7 @@ impl Lab06 {
             let until = cx.deadline.min(Instant::now() + WAIT);
             match wire::exchange(self.server.addr(), request.as_bytes(), until).await {
                 Ok(raw) => self.raw_root = Some(raw),
-                Err(e) => return Err(e.verdict(cx.lang)),
+                Err(e) => return Err(super::http_verdict(&e, cx.lang)),
             }
         }
         Ok(self.raw_root.as_ref().expect("fetched above"))
@@ -434,7 +432,7 @@ impl Lab06 {
         .await
         {
             Ok(r) => r,
-            Err(e) => return e.verdict(cx.lang),
+            Err(e) => return super::http_verdict(&e, cx.lang),
         };
         let expected = "HTTP/1.0 400 Bad Request";
         let body = String::from_utf8_lossy(&raw.body).into_owned();
@@ -548,16 +546,5 @@ impl LabDriver for Lab06 {
 
     fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
         Box::pin(self.server.stop(lang))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn seed_port_matches_the_registry() {
-        assert_eq!(
-            Some(super::DEFAULT_PORT),
-            crate::lab::LabId::Lab06.info().seed_port
-        );
     }
 }

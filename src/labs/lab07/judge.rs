@@ -11,12 +11,7 @@ use crate::i18n::Lang;
 use crate::report::{Failure, Verdict};
 use crate::text;
 
-/// The query the handout fixes for `GET /get`.
-pub const QUERY: [(&str, &str); 2] = [("lab", "07"), ("q", "파이썬 requests")];
-/// How many times `/flaky` answers 503 before its 200.
-pub const FLAKY_FAILURES: u32 = 2;
-/// What the handout's program requests to meet its time-out.
-pub const DELAY_PATH: &str = "/delay/5";
+pub use crate::wire::lab07::{DELAY_PATH, FLAKY_FAILURES, QUERY};
 /// A time-out of 2 s as the server sees it: the client gives up within this window.
 const GIVES_UP: (Duration, Duration) = (Duration::from_millis(1000), Duration::from_millis(3500));
 /// The longest wait between two `/flaky` attempts must be at least this (a sleep, not a loop).

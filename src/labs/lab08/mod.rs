@@ -20,9 +20,9 @@ use super::{BoxFuture, CheckCx, DriverEnv, LabDriver};
 use crate::harness::ports::Probe;
 use crate::i18n::Lang;
 use crate::lab::Role;
-use crate::reference::lab08::DEFAULT_PORT;
 use crate::report::Verdict;
 use crate::submission::Programs;
+use crate::wire::lab08::DEFAULT_PORT;
 use broker::flat;
 use workers::Workers;
 

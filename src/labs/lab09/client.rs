@@ -15,10 +15,10 @@ use tokio::time::Instant;
 use super::super::{CheckCx, ran_cleanly, spawn_failure};
 use crate::counterpart::ws_room::{Received, Room};
 use crate::harness::{Limits, Supervised};
-use crate::reference::lab09::RECEIVED_PREFIX;
 use crate::report::{Failure, Verdict};
 use crate::submission::{Launch, SetupError};
 use crate::text;
+use crate::wire::lab09::RECEIVED_PREFIX;
 
 /// How long the client has to connect, and the room to see each line.
 const WAIT: Duration = Duration::from_secs(5);

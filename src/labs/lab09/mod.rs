@@ -14,9 +14,9 @@ use super::{BoxFuture, CheckCx, LabDriver};
 use crate::harness::ports::Probe;
 use crate::i18n::Lang;
 use crate::lab::Role;
-use crate::reference::lab09::DEFAULT_PORT;
 use crate::report::Verdict;
 use crate::submission::Programs;
+use crate::wire::lab09::DEFAULT_PORT;
 use client::ClientSide;
 
 // The code's prerequisites only: a running server, or the client's first run. That a check

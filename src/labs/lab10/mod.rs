@@ -36,9 +36,7 @@ checks! {
 /// The checks, in the order of `graders/lab10/lab.toml`.
 pub const CHECKS: &[super::spec::CheckSpec] = Check::SPECS;
 
-/// The host name in every URL: it resolves to loopback on every machine (hosts file or the
-/// hermetic fixture), and a name, unlike an address, is sent as SNI.
-pub const HOST: &str = "localhost";
+use crate::wire::lab10::HOST;
 /// A run against an answering server.
 const RUN_LIMIT: Duration = Duration::from_secs(8);
 /// A run against the stalling server: the handout's 3 s time-out, plus start-up.

@@ -1,6 +1,6 @@
 use super::*;
 use crate::counterpart::httpbin::Outcome;
-use crate::report::StudentOutput;
+use crate::harness::OutputTail;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -35,7 +35,7 @@ fn run(stdout: &str, stderr: &str) -> Finished {
         exit: Some(crate::harness::Exit::Code(0)),
         stdout: stdout.into(),
         stderr: stderr.into(),
-        output: StudentOutput::default(),
+        output: OutputTail::default(),
     }
 }
 
