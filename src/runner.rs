@@ -149,6 +149,11 @@ pub async fn run(
         } else {
             "shared"
         },
+        processes: if cfg.network.processes_isolated() {
+            "isolated"
+        } else {
+            "shared"
+        },
     };
     sink(Event::Finished(&report));
     report
@@ -316,7 +321,10 @@ mod tests {
             options: Options::default(),
             graders: &graders,
             only,
-            network: crate::labs::Network::Isolated { lan: None },
+            network: crate::labs::Network::Isolated {
+                lan: None,
+                processes: Ok(()),
+            },
         };
         let mut events = 0;
         let r = run(&def(), &mut Scripted, cfg, &mut |_| events += 1).await;

@@ -37,6 +37,7 @@ fn outside_is_unreachable_at_once_and_the_private_ip_is_a_fixture() {
     };
     r.code(0);
     assert_eq!(v["network"], "isolated", "{r}");
+    assert_eq!(v["processes"], "isolated", "{r}");
     // The usual trick finds a private address: not the test namespace's, the grading's own.
     let ip: std::net::Ipv4Addr = value(&record, "udp_trick").parse().unwrap();
     assert!(ip.is_private(), "{record}");
@@ -102,11 +103,74 @@ fn a_shared_network_is_named_in_the_report() {
     );
     r.code(0);
     assert_eq!(v["network"], "shared", "{r}");
+    assert_eq!(v["processes"], "shared", "{r}");
     let notices = v["notices"].to_string();
     assert!(notices.contains("not isolated"), "{notices}");
+    assert!(notices.contains("the grader's included"), "{notices}");
     let sub = copy_submission(&root().join("exercises/lab06_http_server/solution"));
     let r = run(grade()
         .args(["lab06", "--hermetic", "off", "--lang", "ko", "--submission"])
         .arg(sub.path()));
-    r.code(0).stdout_has("네트워크를 격리하지 않았습니다");
+    r.code(0)
+        .stdout_has("네트워크와 프로세스를 격리하지 않았습니다");
+}
+
+/// Grades the /proc snooping fixture with a secret in grade's environment; returns the run and
+/// what the fixture saw.
+fn snoop(unprivileged: bool) -> Option<(Run, String, String)> {
+    let sub = copy_submission(&root().join("tests/fixtures/isolation/reads_proc"));
+    let secret = format!("s3cret-{}", std::process::id());
+    let args = ["lab01", "--format", "json", "--seed", "7"];
+    let r = if unprivileged {
+        // The program, run as nobody, writes its record next to itself.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(sub.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        // In grade's environment, as a CI runner's token would be.
+        grade_unprivileged_with(&args, sub.path(), &[("NETGRADE_PROC_SECRET", &secret)])?
+    } else {
+        let mut cmd = grade();
+        cmd.args(args)
+            .arg("--submission")
+            .arg(sub.path())
+            .env("NETGRADE_PROC_SECRET", &secret);
+        run(&mut in_netns(&cmd)?)
+    };
+    assert_nothing_left(sub.path());
+    let record = std::fs::read_to_string(sub.path().join("snoop.txt"))
+        .unwrap_or_else(|e| panic!("the probe wrote no record ({e})\n{r}"));
+    Some((r, record, secret))
+}
+
+/// A submission that walks /proc finds nothing of the grader's: no process but its own
+/// grading's (the namespace's init and itself), no secret in any environment, command line
+/// or memory it can read, no parent above it, and no way to unmount its /proc.
+#[track_caller]
+fn assert_sees_nothing_of_the_grader(r: &Run, record: &str, secret: &str) {
+    r.code(0);
+    assert!(!record.contains(secret), "{record}");
+    assert_eq!(value(record, "found"), "none", "{record}\n{r}");
+    assert_eq!(value(record, "parents"), "0", "{record}");
+    assert_eq!(value(record, "umount_proc"), "-1", "{record}");
+    // Only the init (an empty environment) and the program itself.
+    let me = value(record, "me");
+    assert_eq!(value(record, "pids"), format!("1,{me}"), "{record}");
+    let init = value(record, "cmdline 1");
+    assert_eq!(init, "grade --netgrade-pid1", "{record}");
+    assert_eq!(r.json()["processes"], "isolated", "{r}");
+}
+
+#[test]
+fn a_submission_reading_proc_finds_nothing_of_the_grader_as_root() {
+    let Some((r, record, secret)) = snoop(false) else {
+        return;
+    };
+    assert_sees_nothing_of_the_grader(&r, &record, &secret);
+}
+
+#[test]
+fn a_submission_reading_proc_finds_nothing_of_the_grader_unprivileged() {
+    let Some((r, record, secret)) = snoop(true) else {
+        return;
+    };
+    assert_sees_nothing_of_the_grader(&r, &record, &secret);
 }

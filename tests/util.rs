@@ -358,6 +358,15 @@ pub fn cgroups_available() -> bool {
 /// the system's `/usr/bin/python3` (an interpreter under /root would not be reachable).
 /// `None` where that is not possible here.
 pub fn grade_unprivileged(args: &[&str], submission: &Path) -> Option<Run> {
+    grade_unprivileged_with(args, submission, &[])
+}
+
+/// [`grade_unprivileged`] with `envs` added to grade's environment.
+pub fn grade_unprivileged_with(
+    args: &[&str],
+    submission: &Path,
+    envs: &[(&str, &str)],
+) -> Option<Run> {
     let setpriv = Path::new("/usr/bin/setpriv");
     let python = Path::new("/usr/bin/python3");
     let root = std::fs::read_to_string("/proc/self/status")
@@ -384,6 +393,7 @@ pub fn grade_unprivileged(args: &[&str], submission: &Path) -> Option<Run> {
         .arg("--submission")
         .arg(submission)
         .env("NO_COLOR", "1")
+        .envs(envs.iter().copied())
         .env_remove("NETGRADE_PYTHON")
         .current_dir("/");
     Some(run(&mut cmd))

@@ -45,21 +45,21 @@ pub(super) fn enter_isolation(cli: &mut Cli) -> Result<(labs::Hermetic, labs::Ne
             },
             lan: Some(Rng::named(seed, "lan_fixture").private_v4()),
         };
-        netns::enter(&plan).map(|e| e.lan)
+        netns::enter(&plan).map(|e| (e.lan, e.processes))
     };
     #[cfg(not(target_os = "linux"))]
-    let result: std::io::Result<Option<std::net::Ipv4Addr>> = {
+    let result: std::io::Result<(Option<std::net::Ipv4Addr>, Result<(), String>)> = {
         let _ = seed;
         Err(std::io::Error::other("namespaces need Linux"))
     };
     match (result, mode) {
-        (Ok(lan), _) => Ok((
+        (Ok((lan, processes)), _) => Ok((
             if wants_dns {
                 labs::Hermetic::Active
             } else {
                 labs::Hermetic::Unavailable("not used by this lab".into())
             },
-            labs::Network::Isolated { lan },
+            labs::Network::Isolated { lan, processes },
         )),
         (Err(e), HermeticMode::On) => Err(usage(format!(
             "--hermetic on: could not enter namespaces: {e}"

@@ -7,6 +7,8 @@ mod capture;
 mod cgroup;
 #[cfg(target_os = "linux")]
 pub mod netns;
+#[cfg(target_os = "linux")]
+pub mod pidns;
 pub mod ports;
 mod process;
 #[cfg(target_os = "linux")]

@@ -12,6 +12,9 @@
 //!   `/etc/nsswitch.conf` (bind-mounted copies), so name look-ups go to a DNS fixture the grader
 //!   serves on 127.0.0.1:53 and nowhere else.
 //!
+//! - a PID namespace with a private `/proc` for every student process, where the system
+//!   allows one ([`super::pidns`]): the program sees no process but its grading's own.
+//!
 //! Namespaces must be entered while the process has one thread: `unshare(CLONE_NEWUSER)` fails
 //! with EINVAL in a multithreaded process. `cli::main` calls [`enter`] before building the
 //! tokio runtime. Batch grading can reuse it, in a re-executed child, to isolate submissions.
@@ -31,11 +34,14 @@ pub struct Plan {
 }
 
 /// What [`enter`] set up.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Entered {
     /// The fixture private IP, when it could be set up (it needs the `ip` command and a kernel
     /// with `ipproto` routing rules, 4.17+).
     pub lan: Option<Ipv4Addr>,
+    /// Whether the student's processes see only their own grading's processes (a PID
+    /// namespace with a private `/proc`, [`super::pidns`]), or why not.
+    pub processes: Result<(), String>,
 }
 
 /// What a namespace-local file should contain.
@@ -90,6 +96,11 @@ pub fn enter(plan: &Plan) -> io::Result<Entered> {
         probe()?;
     }
     enter_core()?;
+    // The processes' isolation comes with the network's where the system allows it; the
+    // network's does not depend on it.
+    let processes = super::pidns::start()
+        .and_then(|()| super::pidns::try_hiding())
+        .map_err(|e| e.to_string());
     for f in &plan.files {
         // resolv.conf is the one that matters; a system without nsswitch.conf (musl) or hosts
         // simply does not read them.
@@ -101,7 +112,7 @@ pub fn enter(plan: &Plan) -> io::Result<Entered> {
     // The fixture address is a help, not a condition of isolation: without it, a program
     // looking for its LAN address finds none, as on a machine with no network.
     let lan = plan.lan.filter(|ip| lan_fixture(*ip).is_ok());
-    Ok(Entered { lan })
+    Ok(Entered { lan, processes })
 }
 
 /// Runs [`enter_core`] in a forked child and reports whether it worked.

@@ -360,10 +360,13 @@ impl Supervised {
                 .await;
         }
         platform::unregister(self.pid);
+        // Orphans first: those reparented to us (subreaper) or to the grading's init (PID
+        // namespace, which reaps them itself), counted before the cgroup's kill takes them.
         // Whatever is left in the cgroup left the group too; killing it makes it an orphan of
-        // ours (subreaper), which the sweep then reaps and counts.
+        // ours or of the init, which the second sweep reaps and counts.
+        let swept = platform::sweep_orphans();
         self.containment.kill_all();
-        t.orphans_killed = platform::sweep_orphans();
+        t.orphans_killed = swept + platform::sweep_orphans();
         // The pipes close once every holder is dead; a reader still waiting after that is
         // stuck on a holder the grader could not see, and is abandoned rather than awaited.
         let deadline = Instant::now() + Duration::from_millis(500);

@@ -21,9 +21,13 @@ fn live() -> std::sync::MutexGuard<'static, Option<HashSet<i32>>> {
 /// is held across both, so a sweep on another thread (another program of the same grading
 /// being torn down) cannot take the new child for an orphan in between and kill it.
 pub(crate) fn spawn_registered(
-    spawn: impl FnOnce() -> std::io::Result<tokio::process::Child>,
+    spawn: impl FnOnce() -> std::io::Result<tokio::process::Child> + Send,
 ) -> std::io::Result<tokio::process::Child> {
     let mut live = live();
+    // Linux: into the grading's PID namespace, where it has one (see `pidns`).
+    #[cfg(target_os = "linux")]
+    let child = super::pidns::spawn_inside(spawn)?;
+    #[cfg(not(target_os = "linux"))]
     let child = spawn()?;
     if let Some(pid) = child.id() {
         live.get_or_insert_with(HashSet::new).insert(pid as i32);
@@ -87,6 +91,8 @@ pub(crate) fn configure(cmd: &mut tokio::process::Command, limits: Limits) -> Co
     let cgroup = super::cgroup::Cgroup::create();
     #[cfg(target_os = "linux")]
     let cgroup_fd = cgroup.as_ref().map(|c| c.procs_fd());
+    #[cfg(target_os = "linux")]
+    let hide = super::pidns::hides_processes();
     // SAFETY: the closure runs between fork and exec; setrlimit is a plain system call that
     // allocates nothing and takes no locks.
     unsafe {
@@ -122,17 +128,25 @@ pub(crate) fn configure(cmd: &mut tokio::process::Command, limits: Limits) -> Co
             if let Some(n) = limits.processes {
                 set(Resource::Nproc, Some(n), Some(n));
             }
-            // Last: dropping privileges first would forbid the steps above. Groups before the
-            // user, while we may still change them. A failure here must stop the exec: the
-            // program would otherwise run with the grader's rights.
-            if let Some((uid, gid)) = limits.run_as
-                && (libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(gid) != 0
-                    || libc::setuid(uid) != 0)
+            // Last: dropping privileges first would forbid the steps above. On Linux also the
+            // private /proc and the end of every capability (see `pidns`).
+            #[cfg(target_os = "linux")]
             {
-                return Err(std::io::Error::last_os_error());
+                super::pidns::enter_child(hide, limits.run_as)
             }
-            Ok(())
+            // Groups before the user, while we may still change them. A failure here must
+            // stop the exec: the program would otherwise run with the grader's rights.
+            #[cfg(not(target_os = "linux"))]
+            {
+                if let Some((uid, gid)) = limits.run_as
+                    && (libc::setgroups(0, std::ptr::null()) != 0
+                        || libc::setgid(gid) != 0
+                        || libc::setuid(uid) != 0)
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            }
         });
     }
     Containment {
@@ -165,15 +179,19 @@ pub(crate) fn sweep_orphans() -> usize {
     #[cfg(target_os = "linux")]
     {
         let me = std::process::id() as i32;
+        // In a grading's PID namespace orphans go to its init, not here (see `pidns`); the
+        // init itself is no orphan, and it reaps what is killed among its children.
+        let init = super::pidns::init_pid();
         let mut killed = 0;
         for _ in 0..32 {
             // Held while the orphans are found and killed: see `spawn_registered`.
             let live = live();
             let orphans: Vec<i32> = children_of(me)
                 .into_iter()
-                .filter(|p| !live.as_ref().is_some_and(|l| l.contains(p)))
+                .filter(|p| !live.as_ref().is_some_and(|l| l.contains(p)) && Some(*p) != init)
                 .collect();
-            if orphans.is_empty() {
+            let adopted: Vec<i32> = init.map(children_of).unwrap_or_default();
+            if orphans.is_empty() && adopted.is_empty() {
                 break;
             }
             for pid in orphans {
@@ -183,6 +201,18 @@ pub(crate) fn sweep_orphans() -> usize {
                     let _ =
                         rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
                     killed += 1;
+                }
+            }
+            if !adopted.is_empty() {
+                kill_pids(&adopted);
+                killed += adopted.len();
+                // The init reaps them; wait until they are gone from its list (bounded), so
+                // that the next round does not count them twice.
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+                while init.is_some_and(|i| children_of(i).iter().any(|p| adopted.contains(p)))
+                    && std::time::Instant::now() < until
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
                 }
             }
         }

@@ -55,7 +55,12 @@ impl Hermetic {
 pub enum Network {
     /// Only loopback: nothing the student's program sends leaves the namespace, and fixed
     /// ports are private. `lan` is the fixture "private IP" (see `harness::netns`).
-    Isolated { lan: Option<std::net::Ipv4Addr> },
+    /// `processes`: whether the program sees only its own grading's processes (a PID
+    /// namespace with its own `/proc`, `harness::pidns`), or why not.
+    Isolated {
+        lan: Option<std::net::Ipv4Addr>,
+        processes: Result<(), String>,
+    },
     /// This computer's own network, and why (no namespaces here, `--hermetic off`, `--lan`).
     Shared(String),
 }
@@ -65,16 +70,41 @@ impl Network {
         matches!(self, Network::Isolated { .. })
     }
 
-    /// The notice a report carries when the network was not isolated.
+    /// Whether the program saw only its own grading's processes (see `harness::pidns`).
+    pub fn processes_isolated(&self) -> bool {
+        matches!(
+            self,
+            Network::Isolated {
+                processes: Ok(()),
+                ..
+            }
+        )
+    }
+
+    /// The notice a report carries when the grading was not isolated: the network, or the
+    /// processes (what the program could see in `/proc`: the grader's, with its environment).
     pub fn notice(&self, lang: Lang) -> Option<String> {
         match self {
-            Network::Isolated { .. } => None,
-            Network::Shared(why) => Some(match lang {
+            Network::Isolated {
+                processes: Ok(()), ..
+            } => None,
+            Network::Isolated {
+                processes: Err(why),
+                ..
+            } => Some(match lang {
                 Lang::Ko => format!(
-                    "네트워크를 격리하지 않았습니다({why}). 프로그램이 이 컴퓨터의 실제 네트워크에서 실행되었습니다"
+                    "프로세스를 격리하지 않았습니다({why}). 프로그램이 이 컴퓨터의 다른 프로세스(채점기 포함)를 볼 수 있었습니다"
                 ),
                 Lang::En => format!(
-                    "the network was not isolated ({why}): your program ran on this computer's own network"
+                    "processes were not isolated ({why}): your program could see this computer's other processes, the grader's included"
+                ),
+            }),
+            Network::Shared(why) => Some(match lang {
+                Lang::Ko => format!(
+                    "네트워크와 프로세스를 격리하지 않았습니다({why}). 프로그램이 이 컴퓨터의 실제 네트워크에서 실행되었고, 다른 프로세스(채점기 포함)를 볼 수 있었습니다"
+                ),
+                Lang::En => format!(
+                    "the network was not isolated ({why}): your program ran on this computer's own network, and could see its other processes, the grader's included"
                 ),
             }),
         }

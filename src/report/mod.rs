@@ -233,6 +233,9 @@ pub struct Report {
     /// `isolated` (a private network namespace: only loopback) or `shared` (this computer's
     /// own network; a notice says why).
     pub network: &'static str,
+    /// `isolated` (a PID namespace with its own `/proc`: the program sees only its grading's
+    /// processes) or `shared` (it could see the grader's; a notice says why).
+    pub processes: &'static str,
 }
 
 /// What to fix first: a failed check, and how many skipped checks wait on it.
@@ -364,6 +367,7 @@ pub(crate) mod tests_support {
                 blocks: 3,
             }),
             network: "isolated",
+            processes: "isolated",
         }
     }
 }

@@ -251,8 +251,8 @@ impl Lab01 {
         let ip = match &self.network {
             // In a private namespace the "private IP" is the grader's fixture, on `lo`: the
             // check runs for everyone, and nothing leaves the namespace.
-            Network::Isolated { lan: Some(ip) } => *ip,
-            Network::Isolated { lan: None } => {
+            Network::Isolated { lan: Some(ip), .. } => *ip,
+            Network::Isolated { lan: None, .. } => {
                 return Verdict::Unavailable(cx.t(
                     "격리된 네트워크에 사설 IP를 만들지 못해서(ip 명령이 필요합니다) 확인할 수 없습니다",
                     "no private IP could be made in the isolated network (it needs the `ip` command), so this can't be checked",
