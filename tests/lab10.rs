@@ -187,3 +187,28 @@ fn reference_serve_lists_the_servers_and_writes_the_ca() {
         .code(1)
         .stdout_has("[ERROR] certificate verify failed");
 }
+
+/// Not a TLS client: 40 bytes of a ClientHello, then the connection closes and the program
+/// exits 0. The grader says what it saw: a handshake record begun, never a whole ClientHello
+/// (not "no ClientHello arrived"); and for the stalling server, an end by itself with status
+/// 0 and no time-out line (not "status 0 although it timed out").
+#[test]
+fn half_a_client_hello_is_called_what_it_is() {
+    let (r, v) = graded("tests/fixtures/hostile/lab10_half_hello");
+    r.code(1);
+    let m = check(&v, "connects")["message"].as_str().unwrap();
+    assert!(
+        m.contains(
+            "received 40 bytes that begin a TLS handshake record, but never a whole ClientHello"
+        ),
+        "{m}"
+    );
+    let m = check(&v, "stall")["message"].as_str().unwrap();
+    assert!(
+        m.contains(
+            "it ended by itself with exit status 0, and printed no line saying it timed out"
+        ),
+        "{m}"
+    );
+    assert!(!m.contains("although it timed out"), "{m}");
+}

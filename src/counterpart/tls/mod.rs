@@ -44,7 +44,15 @@ pub struct Seen {
     pub incompatible: usize,
     /// The first line of every request read after a handshake.
     pub requests: Vec<String>,
+    /// Bytes the client sent on connections that never carried a ClientHello the server could
+    /// read (a handshake cut short, plain HTTP, garbage), and the first of them: what a check
+    /// says it saw instead of a handshake.
+    pub unreadable_bytes: usize,
+    pub unreadable_start: Vec<u8>,
 }
+
+/// How many of the first bytes not a handshake are kept to be shown.
+const START_KEPT: usize = 24;
 
 /// A server's record, shared with the check that reads it.
 pub type Log = Arc<Mutex<Seen>>;
@@ -147,16 +155,29 @@ pub async fn serve(listener: TcpListener, config: ServerConfig, body: Arc<str>, 
 }
 
 async fn answer(acceptor: TlsAcceptor, tcp: TcpStream, body: &str, log: &Log) {
-    let mut tls = match tokio::time::timeout(STEP_LIMIT, acceptor.accept(tcp)).await {
+    let hellos_before = log.lock().map(|s| s.hellos.len()).unwrap_or(0);
+    // Counted as the handshake reads it: if no ClientHello comes of it, the check says what
+    // came instead.
+    let (counted, seen) = Counted::new(tcp);
+    let accepted = tokio::time::timeout(STEP_LIMIT, acceptor.accept(counted)).await;
+    let no_hello = || log.lock().map(|s| s.hellos.len()).unwrap_or(0) == hellos_before;
+    let mut tls = match accepted {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
             let rustls_error = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
             if let Some(rustls::Error::PeerIncompatible(_)) = rustls_error {
                 record(log, |s| s.incompatible += 1);
+            } else if no_hello() {
+                note_unreadable(log, &seen);
             }
             return;
         }
-        Err(_) => return,
+        Err(_) => {
+            if no_hello() {
+                note_unreadable(log, &seen);
+            }
+            return;
+        }
     };
     if let Some(v) = tls.get_ref().1.protocol_version() {
         record(log, |s| {
@@ -192,6 +213,85 @@ async fn answer(acceptor: TlsAcceptor, tcp: TcpStream, body: &str, log: &Log) {
     );
     let _ = tls.write_all(response.as_bytes()).await;
     let _ = tls.shutdown().await;
+}
+
+/// Records bytes that began a connection but never became a ClientHello.
+fn note_unreadable(log: &Log, seen: &Arc<Mutex<(usize, Vec<u8>)>>) {
+    let Ok(seen) = seen.lock().map(|s| s.clone()) else {
+        return;
+    };
+    if seen.0 == 0 {
+        return;
+    }
+    record(log, |s| {
+        s.unreadable_bytes += seen.0;
+        if s.unreadable_start.is_empty() {
+            s.unreadable_start = seen.1;
+        }
+    });
+}
+
+/// A connection that counts what it reads and keeps the first [`START_KEPT`] bytes.
+struct Counted {
+    tcp: TcpStream,
+    seen: Arc<Mutex<(usize, Vec<u8>)>>,
+}
+
+impl Counted {
+    fn new(tcp: TcpStream) -> (Counted, Arc<Mutex<(usize, Vec<u8>)>>) {
+        let seen = Arc::new(Mutex::new((0, Vec::new())));
+        (
+            Counted {
+                tcp,
+                seen: seen.clone(),
+            },
+            seen,
+        )
+    }
+}
+
+impl tokio::io::AsyncRead for Counted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.tcp).poll_read(cx, buf);
+        let new = &buf.filled()[before..];
+        if !new.is_empty()
+            && let Ok(mut s) = self.seen.lock()
+        {
+            s.0 += new.len();
+            let room = START_KEPT.saturating_sub(s.1.len()).min(new.len());
+            s.1.extend_from_slice(&new[..room]);
+        }
+        r
+    }
+}
+
+impl tokio::io::AsyncWrite for Counted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.tcp).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
 }
 
 /// Accepts TCP on `listener` and never answers: reads and drops what arrives (a ClientHello)

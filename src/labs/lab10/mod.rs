@@ -88,11 +88,7 @@ impl Lab10 {
             );
             (m, Some("version"))
         } else if seen.hellos.is_empty() {
-            let m = cx.t(
-                "채점기의 서버는 TLS 핸드셰이크(ClientHello)를 한 번도 받지 못했습니다",
-                "the grader's server never received a TLS handshake (ClientHello)",
-            );
-            (m, None)
+            (no_hello(&seen, cx), None)
         } else {
             let m = cx.t(
                 "핸드셰이크가 끝나지 않았습니다: 클라이언트가 CAFILE의 CA가 서명한 올바른 인증서를 받아들이지 않았습니다",
@@ -262,18 +258,25 @@ impl Lab10 {
                     "it did not give up on a server that never answers"
                 )
             )
-        } else if f.exit == Some(crate::harness::Exit::Code(0)) {
-            cx.t(
-                "시간 초과인데 종료 코드가 0입니다",
-                "the exit status is 0 although it timed out",
-            )
-        } else if !mentions_timeout(&f.stdout) && !mentions_timeout(&f.stderr) {
-            cx.t(
-                "시간 초과를 알리는 줄(timed out)이 없습니다",
-                "there is no line saying it timed out",
-            )
         } else {
-            return Verdict::pass();
+            // It ended by itself: say what it printed and how it ended, as seen.
+            let said = mentions_timeout(&f.stdout) || mentions_timeout(&f.stderr);
+            let zero = f.exit == Some(crate::harness::Exit::Code(0));
+            match (said, zero) {
+                (true, false) => return Verdict::pass(),
+                (true, true) => cx.t(
+                    "시간 초과를 알렸지만 종료 코드가 0입니다",
+                    "it said it timed out, but its exit status is 0",
+                ),
+                (false, true) => cx.t(
+                    "스스로 끝났지만 종료 코드가 0이고, 시간 초과를 알리는 줄(timed out)도 없습니다",
+                    "it ended by itself with exit status 0, and printed no line saying it timed out",
+                ),
+                (false, false) => cx.t(
+                    "시간 초과를 알리는 줄(timed out)이 없습니다",
+                    "there is no line saying it timed out",
+                ),
+            }
         };
         Failure::new(format!("{}: {problem}", r.command))
             .expected(format!(
@@ -346,6 +349,43 @@ fn traceback(r: &Run, cx: &CheckCx<'_>) -> String {
     match r.f.exception() {
         Some(e) => format!("{crashed}: {e}"),
         None => crashed,
+    }
+}
+
+/// What the grader's server saw instead of a ClientHello, in words: no connection, a
+/// connection with nothing sent, plain text (an `http://` request to an `https://` server), the
+/// start of a handshake cut short, or other bytes.
+fn no_hello(seen: &crate::counterpart::tls::Seen, cx: &CheckCx<'_>) -> String {
+    let n = seen.unreadable_bytes;
+    let start = &seen.unreadable_start;
+    let shown = crate::text::escape_student(start);
+    if seen.connections == 0 {
+        cx.t(
+            "클라이언트가 채점기의 서버에 연결(TCP)하지 않았습니다",
+            "your client never connected (TCP) to the grader's server",
+        )
+    } else if n == 0 {
+        cx.t(
+            "클라이언트가 연결(TCP)은 했지만 아무것도 보내지 않았습니다: TLS 핸드셰이크(ClientHello)가 시작되지 않았습니다",
+            "your client connected (TCP) but sent nothing: no TLS handshake (ClientHello) began",
+        )
+    } else if start.first() == Some(&0x16) {
+        cx.t(
+            &format!("채점기의 서버가 {n}바이트를 받았습니다. TLS 핸드셰이크 레코드로 시작하지만 ClientHello가 끝까지 오지 않았습니다 (연결이 끊기거나 멈춤)"),
+            &format!("the grader's server received {n} bytes that begin a TLS handshake record, but never a whole ClientHello (the connection ended or stalled)"),
+        )
+    } else if start.iter().take(4).all(u8::is_ascii_uppercase) {
+        cx.t(
+            &format!("채점기의 서버가 TLS 핸드셰이크 대신 암호화되지 않은 글자 {n}바이트를 받았습니다: \"{shown}…\" (소켓을 ssl로 감싸지 않고 보냄)"),
+            &format!("instead of a TLS handshake the grader's server received {n} bytes of plain text: \"{shown}…\" (sent without wrapping the socket in ssl)"),
+        )
+    } else {
+        cx.t(
+            &format!("채점기의 서버가 받은 {n}바이트는 TLS 핸드셰이크가 아닙니다: \"{shown}…\""),
+            &format!(
+                "the {n} bytes the grader's server received are not a TLS handshake: \"{shown}…\""
+            ),
+        )
     }
 }
 
