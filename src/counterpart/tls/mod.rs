@@ -216,7 +216,7 @@ async fn answer(acceptor: TlsAcceptor, tcp: TcpStream, body: &str, log: &Log) {
 }
 
 /// Records bytes that began a connection but never became a ClientHello.
-fn note_unreadable(log: &Log, seen: &Arc<Mutex<(usize, Vec<u8>)>>) {
+fn note_unreadable(log: &Log, seen: &Received) {
     let Ok(seen) = seen.lock().map(|s| s.clone()) else {
         return;
     };
@@ -231,14 +231,17 @@ fn note_unreadable(log: &Log, seen: &Arc<Mutex<(usize, Vec<u8>)>>) {
     });
 }
 
+/// How many bytes a connection sent, and the first [`START_KEPT`] of them.
+type Received = Arc<Mutex<(usize, Vec<u8>)>>;
+
 /// A connection that counts what it reads and keeps the first [`START_KEPT`] bytes.
 struct Counted {
     tcp: TcpStream,
-    seen: Arc<Mutex<(usize, Vec<u8>)>>,
+    seen: Received,
 }
 
 impl Counted {
-    fn new(tcp: TcpStream) -> (Counted, Arc<Mutex<(usize, Vec<u8>)>>) {
+    fn new(tcp: TcpStream) -> (Counted, Received) {
         let seen = Arc::new(Mutex::new((0, Vec::new())));
         (
             Counted {
