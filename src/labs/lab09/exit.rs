@@ -16,8 +16,9 @@ use crate::report::Verdict;
 /// SIGABRT, the same number on every Unix (`abort()` after a fatal error).
 const SIGABRT: i32 = 6;
 
-/// The fatal error of CPython's `_enter_buffered_busy` for standard input (3.8 to 3.13; from
-/// 3.9 on the function's name comes before it, see [`stdin_lock_abort`]).
+/// The fatal error of CPython's `_enter_buffered_busy` for standard input (newer versions put
+/// the function's name before it, older ones print the sentence alone: [`stdin_lock_abort`]
+/// takes both).
 const STDIN_LOCK: &str = "could not acquire lock for <_io.BufferedReader name='<stdin>'> \
                           at interpreter shutdown, possibly due to daemon threads";
 
@@ -85,7 +86,7 @@ mod tests {
             Verdict::Passed { note: Some(n) } => assert!(n.contains("terminal"), "{n}"),
             other => panic!("{other:?}"),
         }
-        // Python 3.8 does not name the function.
+        // Older versions do not name the function.
         let old = ABORT_3_11.replace("_enter_buffered_busy: ", "");
         assert!(stdin_lock_abort(&ended(Some(Exit::Signal(SIGABRT)), &old)));
     }
