@@ -57,7 +57,7 @@ pub(super) fn ended_cleanly(f: &Finished, command: &str, limit: Duration, lang: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::StudentOutput;
+    use crate::harness::OutputTail;
 
     /// What CPython 3.11 printed for a daemon thread blocked in input() (tstate redacted).
     const ABORT_3_11: &str = "Fatal Python error: _enter_buffered_busy: could not acquire lock for <_io.BufferedReader name='<stdin>'> at interpreter shutdown, possibly due to daemon threads\nPython runtime state: finalizing (tstate=0x00007f373eb76ef8)\n\nCurrent thread 0x00007f373ec55b80 (most recent call first):\n  <no Python frame>\n";
@@ -67,7 +67,7 @@ mod tests {
             exit,
             stdout: "< hello\n".into(),
             stderr: stderr.into(),
-            output: StudentOutput::default(),
+            output: OutputTail::default(),
         }
     }
 
