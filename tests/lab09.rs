@@ -2,7 +2,9 @@
 //! three at a time, fifteen messages at once, one that vanishes with a reset) and chat client
 //! (the grader plays its server, a room that records, pushes and closes, and types its input).
 //! The programs need the `websockets` library: without it in the test interpreter the tests
-//! skip (fail under NETGRADE_STRICT=1; scripts/test installs it).
+//! skip (fail under NETGRADE_STRICT=1; scripts/test installs it). Besides the broken variants
+//! of the solution, student-written clients under `tests/fixtures/literal/lab09_client_*`
+//! (each with a server of its own that passes) pin the shapes the handout leads to.
 
 use std::process::Command;
 
@@ -43,6 +45,12 @@ pub fn websockets_available() -> bool {
 fn variant(name: &str) -> Option<(Run, serde_json::Value)> {
     websockets_available()
         .then(|| grade_json("lab09", &format!("tests/fixtures/lab09/{name}"), &[]))
+}
+
+/// A student-written submission under `tests/fixtures/literal/`.
+fn literal(name: &str) -> Option<(Run, serde_json::Value)> {
+    websockets_available()
+        .then(|| grade_json("lab09", &format!("tests/fixtures/literal/{name}"), &[]))
 }
 
 #[test]
@@ -179,4 +187,116 @@ fn a_client_that_prints_without_the_prefix_fails_client_prints_with_its_hint() {
     assert_eq!(statuses(&v), expect(&["client_prints"], &skipped), "{r}");
     let h = check(&v, "client_prints")["hint"].as_str().unwrap();
     assert!(h.contains("another shape"), "{h}");
+}
+
+/// No removal at all, and `await client.send()` to each: the first send to a connection that
+/// closed raises in the sender's handler. Every check before `client_leaves` has a server of
+/// its own, so the grader's departed clients of earlier checks are never in its room: the
+/// failure is `client_leaves`'s, whatever order Python's set iterates in.
+#[test]
+fn a_room_that_never_removes_closed_connections_fails_client_leaves_alone() {
+    let Some((r, v)) = variant("never_removes_closed") else {
+        return;
+    };
+    r.code(1);
+    assert_eq!(statuses(&v), expect(&["client_leaves"], &[]), "{r}");
+    let m = check(&v, "client_leaves")["message"].as_str().unwrap();
+    assert!(m.contains("did not get every message"), "{m}");
+    let h = hint(&v, "client_leaves");
+    assert!(
+        h.contains("however it ends") && h.contains("finally"),
+        "{h}"
+    );
+}
+
+/// The handout's shape with input() in a daemon thread. The grader's stdin is a pipe, so when
+/// the server closes first CPython aborts at shutdown over stdin's lock, which the thread
+/// holds (in a terminal it exits 0): that abort alone passes, with a note that says why.
+#[test]
+fn a_daemon_thread_in_input_passes_with_a_note_on_the_shutdown_abort() {
+    let Some((r, v)) = literal("lab09_client_daemon_input") else {
+        return;
+    };
+    r.code(0);
+    assert_eq!(statuses(&v), expect(&[], &[]), "{r}");
+    let note = check(&v, "client_server_closes")["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        note.contains("SIGABRT") && note.contains("terminal"),
+        "{note}"
+    );
+    // At the end of input the thread has returned: nothing to explain there.
+    assert!(check(&v, "client_exits")["message"].is_null(), "{r}");
+}
+
+/// The handout's shape with sys.stdin.readline() in a daemon thread that sends from there:
+/// it ends cleanly both ways, with nothing to note.
+#[test]
+fn a_daemon_thread_in_readline_passes() {
+    let Some((r, v)) = literal("lab09_client_daemon_readline") else {
+        return;
+    };
+    r.code(0);
+    assert_eq!(statuses(&v), expect(&[], &[]), "{r}");
+    assert!(
+        check(&v, "client_server_closes")["message"].is_null(),
+        "{r}"
+    );
+}
+
+/// input() through loop.run_in_executor: messages come while it waits (client_pushed passes),
+/// and EOF ends it; but the executor's thread is not a daemon, so once the server closed
+/// asyncio.run waits for it in input() for ever (in a terminal too, until Enter). The grader
+/// then closes its input, sees it end, and says what held it.
+#[test]
+fn input_through_run_in_executor_cannot_end_when_the_server_closes() {
+    let Some((r, v)) = literal("lab09_client_executor_input") else {
+        return;
+    };
+    r.code(1);
+    let failed = ["client_server_closes"];
+    assert_eq!(statuses(&v), expect(&failed, &[]), "{r}");
+    let m = check(&v, "client_server_closes")["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        m.contains("did not end within 5 s of the server closing"),
+        "{m}"
+    );
+    assert!(m.contains("something still waited for input"), "{m}");
+    let h = hint(&v, "client_server_closes");
+    assert!(
+        h.contains("run_in_executor") && h.contains("daemon=True"),
+        "{h}"
+    );
+}
+
+/// input(), send(), then receive until nothing came for 0.3 s or 1.0 s: the echoes are printed,
+/// but the grader pushes only after a quiet time longer than either window, when the client
+/// is back in input(), so the message shows only after the next line.
+#[test]
+fn a_client_that_receives_for_a_moment_after_each_line_fails_client_pushed() {
+    for name in [
+        "lab09_client_recv_window_short",
+        "lab09_client_recv_window_long",
+    ] {
+        let Some((r, v)) = literal(name) else {
+            return;
+        };
+        r.code(1);
+        let skipped = ["client_server_closes"];
+        assert_eq!(
+            statuses(&v),
+            expect(&["client_pushed"], &skipped),
+            "{name}\n{r}"
+        );
+        let m = check(&v, "client_pushed")["message"].as_str().unwrap();
+        assert!(
+            m.contains("only once the next line was typed"),
+            "{name}: {m}"
+        );
+        let h = hint(&v, "client_pushed");
+        assert!(h.contains("time-out") && h.contains("task"), "{name}: {h}");
+    }
 }

@@ -201,7 +201,11 @@ async fn member(stream: TcpStream, inner: &Arc<Inner>) {
                     broadcast(inner, t.as_str());
                 }
                 Message::Binary(b) => record(inner, Received::Binary(b.len())),
-                Message::Close(_) => return,
+                // tungstenite queues the closing handshake's reply and sends it on the next
+                // read, which then ends the stream. Returning here would drop the reply: a
+                // client that closes and keeps receiving (`async for` after `close()`) would
+                // read "no close frame received" as an error, as no real server makes it.
+                Message::Close(_) => {}
                 Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
             }
         }
@@ -279,6 +283,23 @@ mod tests {
                     assert_eq!(f.unwrap().code, CloseCode::Away);
                     break;
                 }
+                Some(Ok(_)) => {}
+                other => panic!("no close frame: {other:?}"),
+            }
+        }
+    }
+
+    /// A member that closes gets the closing handshake's reply, as from any WebSocket server.
+    #[tokio::test]
+    async fn a_member_that_closes_gets_a_close_frame_back() {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let room = Room::start(l, Some(Duration::from_secs(15))).unwrap();
+        let mut a = join(&room).await;
+        a.close(None).await.unwrap();
+        let end = Instant::now() + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(end, a.next()).await.unwrap() {
+                Some(Ok(Message::Close(_))) => break,
                 Some(Ok(_)) => {}
                 other => panic!("no close frame: {other:?}"),
             }

@@ -2,9 +2,10 @@
 //! ([`ws_room::Room`]), with its standard input a pipe the grader writes. One run goes step
 //! by step, a check each: it connects; two lines written to its input reach the room as two
 //! text messages; the room's echo of each is printed `< TEXT`; a message the room pushes
-//! while the client waits on its input is printed at once (a client that reads its input,
-//! then the network, in one loop prints it only after its next line); the end of its input
-//! ends it cleanly. A second run: the room closes, and the client ends cleanly by itself.
+//! while the client waits on its input, after a quiet time, is printed at once (a client that
+//! reads its input, then the network, in one loop prints it only after its next line); the
+//! end of its input ends it cleanly. A second run: the room closes, and the client ends
+//! cleanly by itself (`exit.rs`: how an end is judged).
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -12,7 +13,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 
-use super::super::{CheckCx, ran_cleanly, spawn_failure};
+use super::super::{CheckCx, spawn_failure};
+use super::exit::ended_cleanly;
 use crate::counterpart::ws_room::{Received, Room};
 use crate::harness::{Limits, Supervised};
 use crate::report::{Failure, Verdict};
@@ -24,6 +26,14 @@ use crate::wire::lab09::RECEIVED_PREFIX;
 const WAIT: Duration = Duration::from_secs(5);
 /// How soon a pushed message must be printed.
 const PROMPTLY: Duration = Duration::from_secs(3);
+/// How long the room stays quiet after the echoes were printed, in ms, before it pushes (drawn
+/// from the check's rng, so that no fixed wait can be tuned to it). A client that receives for
+/// a while after each line it sent (`wait_for(recv(), 1.0)` until a time-out) must be back in
+/// `input()` by then: the shortest quiet time is a whole second past a 1 s window, a margin
+/// for a slow machine; the longest keeps the check's cost under 3 s.
+const QUIET_MS: (u64, u64) = (2000, 2800);
+/// How long a client still running after the room closed has to end once its input ends too.
+const AFTER_EOF: Duration = Duration::from_secs(2);
 /// How long the client has to end once its input ended or the room closed.
 const EXIT: Duration = Duration::from_secs(5);
 /// A connection to the room lives at most this long (a whole run is well within it).
@@ -42,6 +52,8 @@ pub(super) struct ClientSide {
     launch: Result<Launch, SetupError>,
     main: Option<Run>,
     lines: Vec<String>,
+    /// When `client_prints` saw the echoes printed: the room's quiet time counts from there.
+    echoes_shown: Option<Instant>,
     closing: Option<Run>,
 }
 
@@ -51,6 +63,7 @@ impl ClientSide {
             launch,
             main: None,
             lines: Vec::new(),
+            echoes_shown: None,
             closing: None,
         }
     }
@@ -208,6 +221,7 @@ impl ClientSide {
         let texts: Vec<&str> = lines.iter().map(String::as_str).collect();
         let until = cx.deadline.min(Instant::now() + WAIT);
         if self.wait_shown(&texts, until).await {
+            self.echoes_shown = Some(Instant::now());
             return Verdict::pass();
         }
         let out = self
@@ -235,10 +249,17 @@ impl ClientSide {
 
     pub(super) async fn pushed(&mut self, cx: &mut CheckCx<'_>) -> Verdict {
         let p = format!("누군가 들어왔어요 {}", cx.rng.token(8));
+        // Pushed right after the echoes, the message would reach a client that receives for a
+        // moment after each line while it is still receiving: wait until any such window has
+        // closed and the client can only be waiting for its input.
+        let quiet = Duration::from_millis(cx.rng.range(QUIET_MS.0, QUIET_MS.1));
+        let since = self.echoes_shown.unwrap_or_else(Instant::now);
+        tokio::time::sleep_until(cx.deadline.min(since + quiet)).await;
         let Some(run) = self.main.as_ref() else {
             return Verdict::Error("the client's run is missing".into());
         };
         run.room.push(&p);
+        let waited = format!("{:.1}", since.elapsed().as_secs_f64());
         let until = cx.deadline.min(Instant::now() + PROMPTLY);
         if self.wait_shown(&[&p], until).await {
             return Verdict::pass();
@@ -250,13 +271,21 @@ impl ClientSide {
         let after_input = self.wait_shown(&[&p], until).await;
         let f = self.failure(if after_input {
             cx.t(
-                "다른 사용자의 메시지를 3초 안에 출력하지 않고, 다음 줄을 입력하자 그제야 출력했습니다",
-                "another user's message was not printed within 3 s, only once the next line was typed",
+                &format!(
+                    "돌려받은 메시지를 출력하고 {waited}초가 지나 클라이언트가 입력을 기다리고 있을 때 서버가 다른 사용자의 메시지를 보냈는데, 3초 안에 출력하지 않고 다음 줄을 입력하자 그제야 출력했습니다"
+                ),
+                &format!(
+                    "{waited} s after the echoes, while the client waited for input, another user's message came; it was not printed within 3 s, only once the next line was typed"
+                ),
             )
         } else {
             cx.t(
-                "입력을 기다리는 동안 서버가 보낸 메시지를 출력하지 않았습니다 (3 s, 다음 줄을 입력한 뒤에도)",
-                "a message the server sent while the client waited for input was never printed (3 s, nor after the next line)",
+                &format!(
+                    "돌려받은 메시지를 출력하고 {waited}초가 지나 클라이언트가 입력을 기다리고 있을 때 서버가 메시지를 보냈는데, 출력하지 않았습니다 (3 s, 다음 줄을 입력한 뒤에도)"
+                ),
+                &format!(
+                    "{waited} s after the echoes, while the client waited for input, the server sent a message; it was never printed (3 s, nor after the next line)"
+                ),
             )
         });
         let f = f.expected(format!("{RECEIVED_PREFIX}{p}"));
@@ -278,7 +307,7 @@ impl ClientSide {
             .process
             .finish(cx.deadline.min(Instant::now() + EXIT))
             .await;
-        ran_cleanly(&f, &command, EXIT, cx.lang)
+        ended_cleanly(&f, &command, EXIT, cx.lang)
     }
 
     pub(super) async fn server_closes(&mut self, cx: &mut CheckCx<'_>) -> Verdict {
@@ -296,12 +325,45 @@ impl ClientSide {
             run.url,
             cx.t("서버가 연결을 닫음", "the server closed the connection")
         );
-        let f = run
+        let ended = run
             .process
-            .finish(cx.deadline.min(Instant::now() + EXIT))
+            .wait_exit(cx.deadline.min(Instant::now() + EXIT))
             .await;
+        // Still running: is it held by something waiting for input (a thread that is not a
+        // daemon, such as run_in_executor's)? Its input ends now; one that ends then was.
+        let after_eof = match ended {
+            Some(_) => None,
+            None => {
+                run.process.close_stdin();
+                let until = cx.deadline.min(Instant::now() + AFTER_EOF);
+                run.process.wait_exit(until).await
+            }
+        };
+        let f = run.process.finish(Instant::now()).await;
+        let output = run.process.output(15);
+        let run_url = run.url.clone();
+        let secs = EXIT.as_secs();
         self.closing = Some(run);
-        ran_cleanly(&f, &command, EXIT, cx.lang)
+        match after_eof {
+            None => ended_cleanly(&f, &command, EXIT, cx.lang),
+            // Without the command's "(the server closed the connection)": the sentence says it,
+            // and the line stays within what a report keeps of one.
+            Some(e) => Failure::new(format!(
+                "chat_client.py {}: {}",
+                run_url,
+                cx.t(
+                    &format!(
+                        "서버가 닫은 뒤 {secs}초 안에 끝나지 않고, 채점기가 입력까지 닫자(EOF; {e}) 그제야 끝났습니다: 무언가가 아직 입력을 기다리고 있었습니다"
+                    ),
+                    &format!(
+                        "it did not end within {secs} s of the server closing, only once its input was closed too (EOF; {e}): something still waited for input"
+                    ),
+                )
+            ))
+            .output(output)
+            .hint("waits_for_input")
+            .into(),
+        }
     }
 
     pub(super) async fn stop(&mut self) {

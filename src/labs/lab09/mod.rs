@@ -7,6 +7,8 @@
 //! ([`crate::counterpart::ws_room`], `client.rs`), and writes its standard input.
 
 mod client;
+mod exit;
+mod peer;
 mod server;
 
 use super::server::StudentServer;
@@ -37,7 +39,7 @@ checks! {
         ClientPrints = "client_prints" needs ["client_sends"] hints ["format"],
         ClientPushed = "client_pushed" needs ["client_prints"] hints ["after_input"],
         ClientExits = "client_exits" needs ["client_connects"],
-        ClientServerCloses = "client_server_closes",
+        ClientServerCloses = "client_server_closes" hints ["waits_for_input"],
     }
 }
 
@@ -67,11 +69,27 @@ impl LabDriver for Lab09 {
             let Some(check) = Check::parse(id) else {
                 return Verdict::Error(format!("lab09 has no check `{id}`"));
             };
-            // Every server check gets a running server, started again if it exited.
-            if !id.starts_with("client_")
-                && check != Check::Starts
-                && let Err(v) = self.server.ensure_running(&cx).await
-            {
+            // Every server check gets a running server, started again if it exited. A check
+            // that puts clients in the room gets a server of its own, started afresh: a server
+            // that never takes a closed connection out of its set would otherwise carry the
+            // grader's earlier clients into it, and fail whichever check first sent to one of
+            // them, as Python's set order decided. That lesson is `client_leaves`'s alone.
+            let ready = match check {
+                Check::Starts => Ok(()),
+                Check::UsesPort | Check::Handshake => self.server.ensure_running(&cx).await,
+                Check::SenderReceives
+                | Check::Broadcast
+                | Check::Unchanged
+                | Check::Order
+                | Check::ClientLeaves => self.server.start_afresh(&cx).await,
+                Check::ClientConnects
+                | Check::ClientSends
+                | Check::ClientPrints
+                | Check::ClientPushed
+                | Check::ClientExits
+                | Check::ClientServerCloses => Ok(()),
+            };
+            if let Err(v) = ready {
                 return v;
             }
             let s = &mut self.server;
