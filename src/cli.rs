@@ -18,6 +18,7 @@ use crate::submission::Programs;
 use crate::submission::environment::Environment;
 
 mod batch;
+mod capture;
 mod isolation;
 mod merge;
 mod package;
@@ -152,6 +153,11 @@ struct GradeArgs {
     /// Same as --report json=FILE.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Record every packet of the grading (its private loopback) into FILE, a pcapng file
+    /// that Wireshark or `tshark -r FILE` opens, each check marked; a failed check's report
+    /// shows its exchange (Linux, with the grading's own network namespace).
+    #[arg(long, value_name = "FILE.pcapng")]
+    capture: Option<PathBuf>,
     /// lab02, lab03: run in private network and mount namespaces with a DNS fixture the grader
     /// controls (Linux). `auto` falls back to skipping the checks that need it.
     #[arg(long, value_enum, default_value_t = HermeticMode::Auto, env = "NETGRADE_HERMETIC")]
@@ -454,6 +460,10 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
         }
         programs.set_run_as(ids);
     }
+    let capture_file = match capture::plan(args.capture.as_deref(), &network, lang) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     let files = match reports::Files::plan(
         args.format,
         args.report.clone(),
@@ -514,6 +524,14 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
             .collect(),
     };
     let mut reporter = reports::reporter(args.format, &report_cx);
+    // Last before the first check: the capture holds the grading and nothing before it.
+    let capture = match capture_file.as_deref().map(capture::start).transpose() {
+        Ok(c) => c,
+        Err(code) => {
+            remove_private(environment);
+            return code;
+        }
+    };
     let cfg = RunConfig {
         lab: info.key,
         lab_name: info.name,
@@ -524,6 +542,7 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
         graders: &source,
         only: args.only.clone(),
         network,
+        capture,
     };
     let mut emit = |event: crate::report::Event<'_>| {
         let mut out = std::io::stdout().lock();

@@ -11,6 +11,8 @@ use crate::definition::LabDef;
 use crate::graders::GraderSource;
 use crate::i18n::{Lang, Msg};
 use crate::labs::{CheckCx, LabDriver, Options};
+use crate::net::capture::{Capture, CheckFrames, timeline};
+use crate::report::wire::{CaptureInfo, Side, Wire, WireLine};
 use crate::report::{CheckResult, Event, FixFirst, Report, Status, Verdict};
 use crate::rng::Rng;
 
@@ -26,6 +28,8 @@ pub struct RunConfig<'a> {
     pub only: Vec<String>,
     /// Whether the submission ran in a private network namespace.
     pub network: crate::labs::Network,
+    /// `--capture`: the running capture and its file's name as given.
+    pub capture: Option<(Capture, String)>,
 }
 
 pub async fn run(
@@ -52,6 +56,7 @@ pub async fn run(
     for (i, check) in def.checks.iter().enumerate() {
         let t0 = Instant::now();
         let mut check_rng = Rng::named(cfg.seed, &check.id);
+        let mut wire = None;
         let blocked = check
             .needs
             .iter()
@@ -98,7 +103,10 @@ pub async fn run(
             // themselves (every wait in them has one), so running past it is the grader's bug,
             // never the student's.
             let hard = deadline + Duration::from_millis(250);
-            match tokio::time::timeout_at(hard, driver.run_check(&check.id, cx)).await {
+            if let Some((c, _)) = &cfg.capture {
+                c.begin(&check.id);
+            }
+            let verdict = match tokio::time::timeout_at(hard, driver.run_check(&check.id, cx)).await {
                 Ok(v) => v,
                 Err(_) => Verdict::Error(format!(
                     "{} ({:.1} s)",
@@ -108,14 +116,48 @@ pub async fn run(
                     ),
                     (deadline - t0).as_secs_f64()
                 )),
+            };
+            if let Some((c, _)) = &cfg.capture {
+                let frames = c.end(outcome_word(&verdict)).await;
+                if matches!(verdict, Verdict::Failed(_) | Verdict::Error(_)) {
+                    wire = Some(exchange(&frames, &driver.student_ports(), lang));
+                }
             }
+            verdict
         };
-        let result = to_result(check, verdict, lang, t0.elapsed());
+        let mut result = to_result(check, verdict, lang, t0.elapsed());
+        result.wire = wire;
         sink(Event::CheckFinished(&result));
         results.push(result);
     }
     let mut notices: Vec<String> = cfg.network.notice(lang).into_iter().collect();
     notices.extend(driver.teardown(lang).await);
+    // After the teardown: the capture holds everything, the last goodbyes included.
+    let capture = match cfg.capture {
+        Some((c, file)) => match c.finish().await {
+            Ok(t) => {
+                notices.push(capture_notice(&file, &t, lang));
+                Some(CaptureInfo {
+                    file,
+                    frames: t.frames,
+                    written: t.written,
+                    not_written: t.over_cap + t.kernel_drops,
+                    bytes: t.bytes,
+                })
+            }
+            Err(e) => {
+                notices.push(format!(
+                    "{} {file}: {e}",
+                    lang.pick(
+                        "캡처 파일을 마무리하지 못했습니다:",
+                        "the capture could not be finished:"
+                    )
+                ));
+                None
+            }
+        },
+        None => None,
+    };
     let score: f64 = results.iter().map(|r| r.score).sum();
     let passed = !results
         .iter()
@@ -154,9 +196,72 @@ pub async fn run(
         } else {
             "shared"
         },
+        capture,
     };
     sink(Event::Finished(&report));
     report
+}
+
+/// A verdict in one word, for the capture's mark at a check's end.
+fn outcome_word(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Passed { .. } => "passed",
+        Verdict::Failed(_) => "failed",
+        Verdict::Skipped(_) | Verdict::Unavailable(_) => "skipped",
+        Verdict::Error(_) => "error (the grader's)",
+    }
+}
+
+/// A check's exchange for its report, from the frames the capture filed under it.
+fn exchange(frames: &CheckFrames, student_ports: &[u16], lang: Lang) -> Wire {
+    let t = timeline::build(&frames.seen, frames.total, student_ports, lang);
+    Wire {
+        lines: t
+            .lines
+            .into_iter()
+            .map(|l| WireLine {
+                at_ms: l.at.as_secs_f64() * 1000.0,
+                from: match l.from {
+                    timeline::Side::Student => Side::Student,
+                    timeline::Side::Grader => Side::Grader,
+                },
+                proto: l.proto,
+                info: l.info,
+                bytes: l.bytes,
+                start: l.start,
+            })
+            .collect(),
+        more: t.more,
+    }
+}
+
+/// What the capture holds, said once at the end of the report.
+fn capture_notice(file: &str, t: &crate::net::capture::Totals, lang: Lang) -> String {
+    let kib = t.bytes.div_ceil(1024);
+    let mut s = match lang {
+        Lang::Ko => format!(
+            "캡처: {file} (패킷 {}개, {kib} KiB). Wireshark로 열거나 tshark -r {file} 로 보세요. 검사 하나만 보려면 필터 frame.comment contains \"check 검사id\"",
+            t.written
+        ),
+        Lang::En => format!(
+            "capture: {file} ({} packets, {kib} KiB); open it in Wireshark or run tshark -r {file}; one check's packets: frame.comment contains \"check ID\"",
+            t.written
+        ),
+    };
+    let missing = t.over_cap + t.kernel_drops;
+    if missing > 0 {
+        s.push_str(&match lang {
+            Lang::Ko => format!(
+                ". 패킷 {missing}개는 기록하지 못했습니다 (파일 크기 한도를 넘은 것 {}개, 너무 많이 몰려 커널이 버린 것 {}개)",
+                t.over_cap, t.kernel_drops
+            ),
+            Lang::En => format!(
+                "; {missing} packets were not written ({} past the file's size limit, {} dropped by the kernel in a flood)",
+                t.over_cap, t.kernel_drops
+            ),
+        });
+    }
+    s
 }
 
 /// The failed check that the most skipped checks wait on (the earliest on a tie), and how
@@ -325,6 +430,7 @@ mod tests {
                 lan: None,
                 processes: Ok(()),
             },
+            capture: None,
         };
         let mut events = 0;
         let r = run(&def(), &mut Scripted, cfg, &mut |_| events += 1).await;

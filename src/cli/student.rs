@@ -48,6 +48,9 @@ fn every_lab(args: &GradeArgs) -> i32 {
     if args.output.is_some() {
         return usage("--output needs a lab: grade lab01 --output FILE");
     }
+    if args.capture.is_some() {
+        return usage("--capture needs a lab: grade lab05 --capture run.pcapng");
+    }
     let lang = args.lang.unwrap_or_else(Lang::detect);
     let reporter = OverviewReporter {
         lang,
@@ -187,6 +190,17 @@ fn watch_lab(args: &GradeArgs, lab: &str) -> i32 {
             args.submission.display()
         ));
     };
+    // A capture written where the watch looks would start the next grading, and so on.
+    if let Some(c) = &args.capture {
+        let watched = root.join("labs").join(lab.info().dir);
+        let file = std::path::absolute(c).unwrap_or_else(|_| c.clone());
+        if file.starts_with(&watched) {
+            return usage(format!(
+                "--watch --capture: write the capture outside {} (each grading would start the next)",
+                watched.display()
+            ));
+        }
+    }
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => {

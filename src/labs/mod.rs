@@ -171,6 +171,12 @@ pub trait LabDriver: Send {
     /// Stops everything the driver started. Returns notices for the report (leftover
     /// processes, ports still held).
     fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>>;
+
+    /// The ports the student's servers listen on now (none in a client lab): a capture's
+    /// timeline tells by them which side of a flow is the student's program.
+    fn student_ports(&self) -> Vec<u16> {
+        Vec::new()
+    }
 }
 
 /// The verdict when a student's program could not be started: the student's fault when their

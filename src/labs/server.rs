@@ -140,6 +140,17 @@ impl StudentServer {
         self.port
     }
 
+    /// The ports that are the student's server's: the one given in `PORT` and the one it
+    /// answers on (the lab's default, when it ignores `PORT`).
+    pub fn ports(&self) -> Vec<u16> {
+        let mut p: Vec<u16> = [self.given_port, self.port]
+            .into_iter()
+            .filter(|&p| p != 0)
+            .collect();
+        p.dedup();
+        p
+    }
+
     /// The running process, once started.
     pub fn process(&self) -> Option<&Supervised> {
         self.process.as_ref()

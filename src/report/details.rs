@@ -72,6 +72,10 @@ pub fn details(c: &CheckResult, lang: Lang) -> String {
             line(&format!("({label}: {} bytes)", o.dropped_bytes));
         }
     }
+    if let Some(w) = &c.wire {
+        line(&format!("{}:", super::wire::heading(lang)));
+        indented(&mut line, &super::wire::text_lines(w, lang).join("\n"));
+    }
     out.truncate(out.trim_end().len());
     out
 }

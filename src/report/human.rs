@@ -121,6 +121,12 @@ impl HumanReporter {
                 writeln!(out, "{pad}({label}: {} bytes)", o.dropped_bytes)?;
             }
         }
+        if let Some(w) = &c.wire {
+            writeln!(out, "{pad}{}:", super::wire::heading(self.lang))?;
+            for line in super::wire::text_lines(w, self.lang) {
+                writeln!(out, "{pad}  {}", self.paint(Style::new().dimmed(), &line))?;
+            }
+        }
         Ok(())
     }
 }

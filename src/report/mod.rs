@@ -22,6 +22,7 @@ pub mod outcome;
 pub mod overview;
 pub mod summary;
 pub mod watch;
+pub mod wire;
 
 use serde::Serialize;
 
@@ -185,6 +186,9 @@ pub struct CheckResult {
     pub diff: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<StudentOutput>,
+    /// `--capture`: a failed (or errored) check's exchange, from the capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wire: Option<wire::Wire>,
 }
 
 impl CheckResult {
@@ -203,6 +207,7 @@ impl CheckResult {
             actual: None,
             diff: None,
             output: None,
+            wire: None,
         }
     }
 }
@@ -236,6 +241,9 @@ pub struct Report {
     /// `isolated` (a PID namespace with its own `/proc`: the program sees only its grading's
     /// processes) or `shared` (it could see the grader's; a notice says why).
     pub processes: &'static str,
+    /// `--capture`: the file and what it holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<wire::CaptureInfo>,
 }
 
 /// What to fix first: a failed check, and how many skipped checks wait on it.
@@ -332,6 +340,27 @@ pub(crate) mod tests_support {
             "OK! You reached the server.\n",
             "OK! You reached the server \n",
         ));
+        failed.wire = Some(wire::Wire {
+            lines: vec![
+                wire::WireLine {
+                    at_ms: 1.5,
+                    from: wire::Side::Grader,
+                    proto: "TCP",
+                    info: String::new(),
+                    bytes: 16,
+                    start: "GET / HTTP/1.1\\r\\n…".into(),
+                },
+                wire::WireLine {
+                    at_ms: 3.25,
+                    from: wire::Side::Student,
+                    proto: "TCP",
+                    info: "FIN".into(),
+                    bytes: 0,
+                    start: String::new(),
+                },
+            ],
+            more: 4,
+        });
         let mut crashed = result("starts", Status::Failed, 0.0, 0.0);
         crashed.message = Some("your program exited with status 1".into());
         crashed.output = Some(StudentOutput {
@@ -368,6 +397,13 @@ pub(crate) mod tests_support {
             }),
             network: "isolated",
             processes: "isolated",
+            capture: Some(wire::CaptureInfo {
+                file: "run.pcapng".into(),
+                frames: 120,
+                written: 120,
+                not_written: 0,
+                bytes: 20_480,
+            }),
         }
     }
 }

@@ -118,10 +118,31 @@ pub fn server_config(
         Versions::Tls12Only => &[&rustls::version::TLS12],
         Versions::Tls13Only => &[&rustls::version::TLS13],
     };
-    Ok(ServerConfig::builder_with_provider(provider)
+    let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)?
         .with_no_client_auth()
-        .with_cert_resolver(Arc::new(Recording { key, log })))
+        .with_cert_resolver(Arc::new(Recording { key, log }));
+    // Under `--capture`, the grader's own (throwaway) session keys go into the capture, so
+    // that Wireshark shows the TLS 1.3 handshake and the client's alert, which are encrypted.
+    if crate::net::capture::active() {
+        config.key_log = Arc::new(IntoCapture);
+    }
+    Ok(config)
+}
+
+/// Hands every TLS secret of the grader's servers to the running capture.
+#[derive(Debug)]
+struct IntoCapture;
+
+impl rustls::KeyLog for IntoCapture {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        crate::net::capture::tls_secret(&format!(
+            "{label} {} {}",
+            hex(client_random),
+            hex(secret)
+        ));
+    }
 }
 
 /// `TLSv1.3`, as Python's `SSLSocket.version()` writes it.

@@ -303,6 +303,10 @@ impl LabDriver for Lab01 {
         })
     }
 
+    fn student_ports(&self) -> Vec<u16> {
+        self.server.ports()
+    }
+
     fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
         Box::pin(self.server.stop(lang))
     }

@@ -544,6 +544,10 @@ impl LabDriver for Lab06 {
         })
     }
 
+    fn student_ports(&self) -> Vec<u16> {
+        self.server.ports()
+    }
+
     fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
         Box::pin(self.server.stop(lang))
     }

@@ -113,6 +113,10 @@ impl LabDriver for Lab09 {
         })
     }
 
+    fn student_ports(&self) -> Vec<u16> {
+        self.server.ports()
+    }
+
     fn teardown(&mut self, lang: Lang) -> BoxFuture<'_, Vec<String>> {
         Box::pin(async move {
             self.client.stop().await;

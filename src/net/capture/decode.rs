@@ -27,6 +27,9 @@ pub struct Frame {
 pub enum Transport {
     Udp,
     Tcp(TcpFlags),
+    /// An ICMP (or ICMPv6) error about a datagram, `Unreachable` with its code: the addresses
+    /// and ports are the datagram's, turned round (the error goes back to its sender).
+    Unreachable { code: u8 },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -83,6 +86,27 @@ pub fn frame(data: &[u8]) -> Option<Frame> {
     let port = |b: &[u8], at: usize| -> Option<u16> {
         Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
     };
+    // ICMP destination unreachable (type 3; ICMPv6 type 1) quotes the datagram it refuses:
+    // its header follows (8 bytes of ICMP, then the quoted IP header and ports).
+    let unreachable = match (protocol, transport.first()) {
+        (1, Some(3)) => Some(ihl_of(transport.get(8..)?)?),
+        (58, Some(1)) => Some(40),
+        _ => None,
+    };
+    if let Some(quoted_ip) = unreachable {
+        let quoted = transport.get(8 + quoted_ip..)?;
+        return Some(Frame {
+            // The quoted datagram went dst -> src; the error comes back to its sender.
+            src: SocketAddr::new(dst_ip, port(quoted, 2)?),
+            dst: SocketAddr::new(src_ip, port(quoted, 0)?),
+            transport: Transport::Unreachable {
+                code: *transport.get(1)?,
+            },
+            payload_len: 0,
+            start: Vec::new(),
+            tls: Vec::new(),
+        });
+    }
     let (sport, dport) = (port(transport, 0)?, port(transport, 2)?);
     let (kind, payload) = match protocol {
         17 => (Transport::Udp, transport.get(8..).unwrap_or_default()),
@@ -104,7 +128,7 @@ pub fn frame(data: &[u8]) -> Option<Frame> {
     };
     let tls = match kind {
         Transport::Tcp(_) => records(payload),
-        Transport::Udp => Vec::new(),
+        Transport::Udp | Transport::Unreachable { .. } => Vec::new(),
     };
     Some(Frame {
         src: SocketAddr::new(src_ip, sport),
@@ -114,6 +138,11 @@ pub fn frame(data: &[u8]) -> Option<Frame> {
         start: payload[..payload.len().min(START_KEPT)].to_vec(),
         tls,
     })
+}
+
+/// The header length of a quoted IPv4 header.
+fn ihl_of(ip: &[u8]) -> Option<usize> {
+    Some(usize::from(ip.first()? & 0x0f) * 4)
 }
 
 /// The TLS records a TCP payload starts with: only when it starts with a record header (a
@@ -262,6 +291,25 @@ mod tests {
         // Anything else: not read, never a panic.
         assert_eq!(frame(&[0u8; 10]), None);
         assert_eq!(frame(&udp4(1, 2, b"x")[..30]), None);
+    }
+
+    #[test]
+    fn a_port_unreachable_error_names_the_datagram_turned_round() {
+        // The grader's datagram 127.0.0.1:40000 -> :6789, refused: ICMP type 3, code 3,
+        // quoting the datagram's IP header and ports.
+        let datagram = udp4(40000, 6789, b"hi");
+        let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&datagram[14..14 + 28]);
+        let mut f = udp4(0, 0, b"");
+        f.truncate(14 + 20);
+        f[23] = 1; // protocol ICMP
+        let total = (20 + icmp.len()) as u16;
+        f[16..18].copy_from_slice(&total.to_be_bytes());
+        f.extend_from_slice(&icmp);
+        let f = frame(&f).unwrap();
+        assert_eq!(f.transport, Transport::Unreachable { code: 3 });
+        assert_eq!(f.src, "127.0.0.1:6789".parse().unwrap());
+        assert_eq!(f.dst, "127.0.0.1:40000".parse().unwrap());
     }
 
     #[test]

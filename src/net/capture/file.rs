@@ -81,6 +81,20 @@ impl PcapngFile {
         let mut written = writer
             .write_pcapng_block(interface)
             .map_err(io_error)? as u64;
+        // A second interface for netgrade's own marks (a check begins, a check ends): not
+        // traffic, so apart from `lo`, as text Wireshark shows in its packet list.
+        let marks = InterfaceDescriptionBlock {
+            linktype: DataLink::USER0,
+            snaplen: 1024,
+            options: vec![
+                InterfaceDescriptionOption::IfName(Cow::Borrowed("netgrade")),
+                InterfaceDescriptionOption::IfDescription(Cow::Borrowed(
+                    "netgrade's marks: where each check begins and ends (not traffic)",
+                )),
+                InterfaceDescriptionOption::IfTsResol(9),
+            ],
+        };
+        written += writer.write_pcapng_block(marks).map_err(io_error)? as u64;
         written += 64; // the section header, roughly
         Ok(PcapngFile {
             writer,
@@ -98,12 +112,28 @@ impl PcapngFile {
         original_len: usize,
         comment: Option<&str>,
     ) -> io::Result<bool> {
+        self.block(0, at, data, original_len, comment)
+    }
+
+    /// Writes a mark of netgrade's own (`check echo begins`) on its interface, at `at`.
+    pub fn mark(&mut self, at: SystemTime, text: &str) -> io::Result<bool> {
+        self.block(1, at, text.as_bytes(), text.len(), Some(text))
+    }
+
+    fn block(
+        &mut self,
+        interface_id: u32,
+        at: SystemTime,
+        data: &[u8],
+        original_len: usize,
+        comment: Option<&str>,
+    ) -> io::Result<bool> {
         let size = 32 + padded(data.len()) + comment.map_or(0, |c| 8 + padded(c.len()));
         if self.written + size + CLOSING_ROOM > self.cap {
             return Ok(false);
         }
         let block = EnhancedPacketBlock {
-            interface_id: 0,
+            interface_id,
             timestamp: since_epoch(at),
             original_len: original_len as u32,
             data: Cow::Borrowed(data),

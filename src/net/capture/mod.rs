@@ -6,10 +6,11 @@
 //! as it comes ([`file`]): memory stays bounded whatever a submission sends (a frame at a
 //! time, a few summaries per check, a bounded table of flows), and the file stops at its cap,
 //! counting what it could not write. The runner says when each check begins and ends
-//! ([`Capture::begin`], [`Capture::end`]); a frame belongs to the check whose span holds the
-//! kernel's time of its arrival, and its block's comment says so (`check echo begins` on the
-//! first, `check echo` on the others), so `frame.comment contains "check echo"` shows one
-//! check. Verdicts never read the capture.
+//! ([`Capture::begin`], [`Capture::end`]): each is a mark on an interface of netgrade's own
+//! (`check echo begins`, `check echo ends: failed`), and a frame belongs to the check whose
+//! span holds the kernel's time of its arrival, its block's comment saying so (`check echo`),
+//! so `frame.comment contains "check echo"` shows one check, marks included. Verdicts never
+//! read the capture.
 //!
 //! Capturing needs the grading's own network namespace (Linux): the caller refuses
 //! `--capture` elsewhere, and nothing here ever opens another interface.
@@ -88,6 +89,8 @@ struct Bucket {
 #[derive(Default)]
 struct State {
     checks: Vec<Bucket>,
+    /// Marks not yet written: when, and what.
+    marks: Vec<(SystemTime, String)>,
     /// TLS key log lines not yet written.
     secrets: Vec<u8>,
     /// Each flow's opener, by its two ends in order.
@@ -178,23 +181,32 @@ impl Capture {
         ))
     }
 
-    /// Check `id` begins now: the frames from here on are its own.
+    /// Check `id` begins now: the frames from here on are its own, and a mark says so.
     pub fn begin(&self, id: &str) {
-        self.shared.state().checks.push(Bucket {
+        let now = SystemTime::now();
+        let mut s = self.shared.state();
+        s.marks.push((now, format!("check {id} begins")));
+        s.checks.push(Bucket {
             id: id.to_string(),
-            begin: SystemTime::now(),
+            begin: now,
             end: None,
             total: 0,
             seen: Vec::new(),
         });
     }
 
-    /// The check begun last ends now: its frames, once the reader has taken everything that
-    /// arrived until now (waiting up to 200 ms: a flood may never let it).
-    pub async fn end(&self) -> CheckFrames {
+    /// The check begun last ends now, with `outcome` (`passed`, `failed`, ...) for its mark:
+    /// its frames, once the reader has taken everything that arrived until now (waiting up to
+    /// 200 ms: a flood may never let it).
+    pub async fn end(&self, outcome: &str) -> CheckFrames {
         let now = SystemTime::now();
-        if let Some(b) = self.shared.state().checks.last_mut() {
-            b.end = Some(now);
+        {
+            let mut s = self.shared.state();
+            if let Some(b) = s.checks.last_mut() {
+                b.end = Some(now);
+                let mark = format!("check {} ends: {outcome}", b.id);
+                s.marks.push((now, mark));
+            }
         }
         let until = tokio::time::Instant::now() + CATCH_UP;
         while self.shared.caught_up.load(Ordering::Relaxed) < nanos(now)
@@ -231,8 +243,13 @@ impl Capture {
 }
 
 impl Drop for Capture {
+    /// A capture not finished (the grading was interrupted) still closes its file: the
+    /// reader ends within half a second.
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
     }
 }
 
@@ -257,6 +274,7 @@ fn read(
             }
         }
         let Some(got) = socket.recv(&mut buf, Duration::from_millis(20))? else {
+            write_marks(shared, &mut file, None)?;
             shared
                 .caught_up
                 .store(nanos(SystemTime::now()), Ordering::Relaxed);
@@ -265,6 +283,8 @@ fn read(
             }
             continue;
         };
+        // Marks in time order with the frames: those made before this frame arrived first.
+        write_marks(shared, &mut file, Some(got.at))?;
         totals.frames += 1;
         let data = &buf[..got.copied];
         let comment = note(shared, data, got.at);
@@ -275,6 +295,7 @@ fn read(
         }
         shared.caught_up.fetch_max(nanos(got.at), Ordering::Relaxed);
     }
+    write_marks(shared, &mut file, None)?;
     totals.kernel_drops = socket.kernel_drops();
     totals.bytes = file.written();
     let dropped = totals.over_cap + totals.kernel_drops;
@@ -289,6 +310,28 @@ fn read(
     });
     file.finish(totals.frames + totals.kernel_drops, dropped, why)?;
     Ok(totals)
+}
+
+/// Writes the marks made up to `until` (all of them with `None`).
+#[cfg(target_os = "linux")]
+fn write_marks(
+    shared: &Shared,
+    file: &mut file::PcapngFile,
+    until: Option<SystemTime>,
+) -> std::io::Result<()> {
+    let due: Vec<(SystemTime, String)> = {
+        let mut s = shared.state();
+        let n = s
+            .marks
+            .iter()
+            .take_while(|(at, _)| until.is_none_or(|u| *at <= u))
+            .count();
+        s.marks.drain(..n).collect()
+    };
+    for (at, text) in due {
+        file.mark(at, &text)?;
+    }
+    Ok(())
 }
 
 /// Files a frame under its check (by its time of arrival) and its flow; its block's comment.
@@ -319,11 +362,7 @@ fn note(shared: &Shared, data: &[u8], at: SystemTime) -> Option<String> {
         .rev()
         .find(|b| b.begin <= at)
         .filter(|b| b.end.is_none_or(|end| at <= end))?;
-    let comment = if bucket.total == 0 {
-        format!("check {} begins", bucket.id)
-    } else {
-        format!("check {}", bucket.id)
-    };
+    let comment = format!("check {}", bucket.id);
     bucket.total += 1;
     if let Some(frame) = frame
         && bucket.seen.len() < SEEN_PER_CHECK

@@ -90,6 +90,14 @@ fn line(s: &Seen, student_ports: &[u16], lang: Lang) -> Option<Line> {
     let f = &s.frame;
     let (proto, info) = match f.transport {
         Transport::Udp => ("UDP", String::new()),
+        Transport::Unreachable { code } => (
+            "ICMP",
+            match code {
+                3 if f.src.is_ipv4() => lang.pick("포트에 닿지 못함", "port unreachable").into(),
+                4 if f.src.is_ipv6() => lang.pick("포트에 닿지 못함", "port unreachable").into(),
+                _ => lang.pick("닿지 못함", "unreachable").into(),
+            },
+        ),
         Transport::Tcp(flags) => {
             if !f.tls.is_empty() {
                 let names: Vec<String> = f.tls.iter().map(|r| record(r, lang)).collect();
