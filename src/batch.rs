@@ -40,6 +40,8 @@ pub struct Plan {
     pub hide: Vec<PathBuf>,
     /// Where the children make their private homes (hidden from each other).
     pub homes: PathBuf,
+    /// `--capture`: the folder of each grading's `NAME.pcapng`.
+    pub captures: Option<PathBuf>,
 }
 
 /// Where the batch is, for a caller that shows progress.
@@ -181,6 +183,12 @@ async fn grade_one(
         args.extend(["--hide".into(), p.clone().into()]);
     }
     args.extend(plan.forward.iter().cloned());
+    if let Some(dir) = &plan.captures {
+        args.extend([
+            "--capture".into(),
+            dir.join(format!("{name}.pcapng")).into(),
+        ]);
+    }
     let envs = [(
         OsString::from("TMPDIR"),
         plan.homes.clone().into_os_string(),

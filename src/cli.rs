@@ -492,6 +492,15 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
         }
     };
     programs.set_environment(environment.clone());
+    // Before a batch hides its results folder (where a batch's capture goes) from this
+    // grading; the file stays open to the grader alone. No student code has run yet.
+    let capture = match capture_file.as_deref().map(capture::start).transpose() {
+        Ok(c) => c,
+        Err(code) => {
+            remove_private(environment);
+            return code;
+        }
+    };
     if let Err(e) =
         isolation::hide_from_submission(&args.hide, &network, programs.root(), &environment)
     {
@@ -524,14 +533,6 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
             .collect(),
     };
     let mut reporter = reports::reporter(args.format, &report_cx);
-    // Last before the first check: the capture holds the grading and nothing before it.
-    let capture = match capture_file.as_deref().map(capture::start).transpose() {
-        Ok(c) => c,
-        Err(code) => {
-            remove_private(environment);
-            return code;
-        }
-    };
     let cfg = RunConfig {
         lab: info.key,
         lab_name: info.name,

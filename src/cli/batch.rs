@@ -54,6 +54,10 @@ pub(super) struct BatchArgs {
     /// Unix, as root: run every submission as this user (and group).
     #[arg(long, value_name = "UID[:GID]", value_parser = super::parse_run_as)]
     run_as: Option<(u32, u32)>,
+    /// Record each grading's packets into OUT/captures/NAME.pcapng, linked from its row of
+    /// index.html (Linux, where every grading has its own network namespace).
+    #[arg(long)]
+    capture: bool,
 }
 
 pub(super) fn main(args: &BatchArgs) -> i32 {
@@ -77,6 +81,20 @@ pub(super) fn main(args: &BatchArgs) -> i32 {
             dir.display()
         ));
     }
+    let captures = if args.capture {
+        if !cfg!(target_os = "linux") || args.hermetic == HermeticMode::Off {
+            return usage(
+                "--capture needs each grading's own network namespace (Linux, not --hermetic off): a capture never records this computer's own interfaces",
+            );
+        }
+        let c = out.join("captures");
+        if let Err(e) = std::fs::create_dir_all(&c) {
+            return usage(format!("--capture: {}: {e}", c.display()));
+        }
+        Some(c)
+    } else {
+        None
+    };
     let mut names = match batch::submissions(&dir) {
         Ok(n) => n,
         Err(e) => return usage(format!("{}: {e}", dir.display())),
@@ -117,6 +135,7 @@ pub(super) fn main(args: &BatchArgs) -> i32 {
         forward: forwarded(args, lang),
         hide,
         homes: homes.path().to_path_buf(),
+        captures,
     };
     let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -110,6 +110,15 @@ pub struct ReportIn {
     #[serde(default)]
     pub notices: Vec<String>,
     pub fix_first: Option<FixFirstIn>,
+    /// `grade batch --capture`: the grading's capture file.
+    #[serde(default)]
+    pub capture: Option<CaptureIn>,
+}
+
+/// A report's capture, as read back.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CaptureIn {
+    pub file: String,
 }
 
 impl ReportIn {

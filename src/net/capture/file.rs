@@ -25,6 +25,8 @@ use pcap_file::pcapng::{Block, PcapNgWriter};
 
 /// Room kept for the closing statistics block.
 const CLOSING_ROOM: u64 = 512;
+/// Room past the cap for netgrade's marks (a check begins, ends; the closing note).
+const MARK_ROOM: u64 = 64 << 10;
 /// The decryption-secrets block type, and its TLS key log kind ("TLSK").
 const DSB: u32 = 0x0000_000A;
 const TLS_KEY_LOG: u32 = 0x544c_534b;
@@ -33,6 +35,8 @@ pub struct PcapngFile {
     writer: PcapNgWriter<BufWriter<File>>,
     written: u64,
     cap: u64,
+    /// Bytes of marks written.
+    marks: u64,
 }
 
 fn io_error(e: pcap_file::PcapError) -> io::Error {
@@ -100,6 +104,7 @@ impl PcapngFile {
             writer,
             written,
             cap,
+            marks: 0,
         })
     }
 
@@ -115,9 +120,19 @@ impl PcapngFile {
         self.block(0, at, data, original_len, comment)
     }
 
-    /// Writes a mark of netgrade's own (`check echo begins`) on its interface, at `at`.
+    /// Writes a mark of netgrade's own (`check echo begins`) on its interface, at `at`: in
+    /// room of their own past the cap, so that a flood that filled the file leaves every
+    /// check's beginning and end marked.
     pub fn mark(&mut self, at: SystemTime, text: &str) -> io::Result<bool> {
-        self.block(1, at, text.as_bytes(), text.len(), Some(text))
+        let size = 40 + 2 * padded(text.len());
+        if self.marks + size > MARK_ROOM {
+            return Ok(false);
+        }
+        self.marks += size;
+        self.cap += size;
+        let written = self.block(1, at, text.as_bytes(), text.len(), Some(text));
+        self.cap -= size;
+        written
     }
 
     fn block(

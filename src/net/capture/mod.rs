@@ -301,13 +301,17 @@ fn read(
     let dropped = totals.over_cap + totals.kernel_drops;
     let why = (dropped > 0).then(|| {
         format!(
-            "netgrade: {} frames not written ({} past the cap of {} MiB, {} dropped by the kernel during a flood)",
+            "capture incomplete: {} frames not written ({} past the cap of {} MiB, {} dropped by the kernel during a flood)",
             dropped,
             totals.over_cap,
             limits.cap >> 20,
             totals.kernel_drops
         )
     });
+    if let Some(why) = &why {
+        // Said where tshark and Wireshark's packet list show it, and in the statistics block.
+        file.mark(SystemTime::now(), why)?;
+    }
     file.finish(totals.frames + totals.kernel_drops, dropped, why)?;
     Ok(totals)
 }

@@ -68,6 +68,49 @@ impl PacketSocket {
             // the kernel's time the time of reading stands in.
             set(libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
             set(libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1);
+            // `lo` hands a packet socket every frame twice, going out and coming in: the
+            // kernel keeps the outgoing copy out of the queue (a flood then fills it half as
+            // fast, and its drops count real frames). Where no filter can be attached, `recv`
+            // leaves the copies out itself.
+            let filter = [
+                // A = the frame's packet type (SKF_AD_OFF + SKF_AD_PKTTYPE)
+                libc::sock_filter {
+                    code: 0x20,
+                    jt: 0,
+                    jf: 0,
+                    k: 0xffff_f004,
+                },
+                // if A == PACKET_OUTGOING, drop it (skip one), else keep it
+                libc::sock_filter {
+                    code: 0x15,
+                    jt: 1,
+                    jf: 0,
+                    k: libc::PACKET_OUTGOING as u32,
+                },
+                libc::sock_filter {
+                    code: 0x06,
+                    jt: 0,
+                    jf: 0,
+                    k: u32::MAX,
+                },
+                libc::sock_filter {
+                    code: 0x06,
+                    jt: 0,
+                    jf: 0,
+                    k: 0,
+                },
+            ];
+            let program = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr().cast_mut(),
+            };
+            libc::setsockopt(
+                raw,
+                libc::SOL_SOCKET,
+                libc::SO_ATTACH_FILTER,
+                (&raw const program).cast(),
+                std::mem::size_of::<libc::sock_fprog>() as u32,
+            );
             Ok(PacketSocket { fd })
         }
     }

@@ -139,3 +139,17 @@ pub(super) fn status_word(lang: Lang, st: Status) -> &'static str {
         Status::Error => lang.pick("채점 오류", "grader error"),
     }
 }
+
+/// `s` as one segment of a relative URL: every byte but unreserved ASCII percent-encoded (a
+/// student's folder name may hold spaces, `#`, `?` or Korean).
+pub(super) fn url_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

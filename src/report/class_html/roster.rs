@@ -65,9 +65,21 @@ impl Page<'_> {
             Outcome::Setup(_) => " data-setup",
             Outcome::Graded(_) => "",
         };
+        // `grade batch --capture`: the grading's packets, beside this page in captures/.
+        let capture = student
+            .report()
+            .and_then(|r| r.capture.as_ref())
+            .and_then(|c| std::path::Path::new(&c.file).file_name())
+            .map(|f| {
+                format!(
+                    " <a class=\"cap\" href=\"captures/{}\" download>pcapng</a>",
+                    esc(&super::format::url_segment(&f.to_string_lossy()))
+                )
+            })
+            .unwrap_or_default();
         write!(
             s,
-            "<tr data-i=\"{i}\"{state}><th scope=\"row\" class=\"name\" data-v=\"{name}\"><a href=\"#s-{i}\">{name}</a></th>",
+            "<tr data-i=\"{i}\"{state}><th scope=\"row\" class=\"name\" data-v=\"{name}\"><a href=\"#s-{i}\">{name}</a>{capture}</th>",
         )?;
         match &student.outcome {
             Outcome::GraderError(why) | Outcome::Setup(why) => {
