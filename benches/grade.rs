@@ -12,6 +12,11 @@
 //!   at least 10 submissions/s with the default jobs (200 within 20 s), and the straggler
 //!   class at least 1.5x faster with 4 jobs (graded again; the first run is printed too).
 //!
+//! - capture: grading the lab05 solution with and without `--capture` (interleaved, median of
+//!   `NETGRADE_BENCH_CAPTURE_RUNS`, default 11). Target: the capture adds under 5% to the
+//!   grading's time. And a client that floods 200,000 datagrams under `--capture`: the
+//!   grader's peak RSS stays under 64 MiB and the file at its 16 MiB cap.
+//!
 //! It exits non-zero when a target is missed. Under `cargo test` (no `--bench` argument) it
 //! does nothing, so the test suite stays fast.
 
@@ -133,6 +138,7 @@ fn main() {
         );
     }
 
+    capture_cost(&mut missed);
     batch_throughput(&mut missed);
 
     if !missed.is_empty() {
@@ -240,5 +246,55 @@ fn batch_throughput(missed: &mut Vec<&'static str>) {
     );
     if x(again) < 1.5 {
         missed.push("straggler class not 1.5x faster with --jobs 4 (graded again)");
+    }
+}
+
+/// `--capture`'s cost on a grading with many small exchanges (lab05), and its memory under a
+/// flood. Runs alternate, so that a change in the machine's load falls on both alike.
+fn capture_cost(missed: &mut Vec<&'static str>) {
+    let runs: usize = std::env::var("NETGRADE_BENCH_CAPTURE_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(11);
+    let sol = root().join("exercises/lab05_tcp_echo/solution");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bench.pcapng");
+    let file = file.to_str().unwrap();
+    let (mut plain, mut captured) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        plain.push(grade(&["lab05"], &sol).0);
+        let (t, _, code) = grade(&["lab05", "--capture", file], &sol);
+        if code != 0 {
+            missed.push("lab05 with --capture did not pass (no namespaces here?)");
+            return;
+        }
+        captured.push(t);
+    }
+    let (plain, captured) = (median(plain), median(captured));
+    let cost = captured.as_secs_f64() / plain.as_secs_f64() - 1.0;
+    let size = std::fs::metadata(file).map_or(0, |m| m.len());
+    println!(
+        "lab05 solution: {plain:?} without --capture, {captured:?} with (median of {runs} each): {:+.1}%, capture {} KiB",
+        cost * 100.0,
+        size / 1024
+    );
+    if cost > 0.05 {
+        missed.push("--capture costs over 5% of lab05's grading time");
+    }
+    let flood = root().join("tests/fixtures/hostile/lab04_flood");
+    let (t, rss, _) = grade(
+        &["lab04", "--only", "client_runs", "--capture", file],
+        &flood,
+    );
+    let size = std::fs::metadata(file).map_or(0, |m| m.len());
+    println!(
+        "lab04 flood of 200,000 datagrams under --capture: whole run {t:?}, peak RSS {rss} KiB, capture {} KiB",
+        size / 1024
+    );
+    if rss == 0 || rss > 64 * 1024 {
+        missed.push("peak RSS over 64 MiB under a captured flood (or not reported)");
+    }
+    if size > (16 << 20) + (64 << 10) {
+        missed.push("a flood's capture went past its cap");
     }
 }

@@ -106,7 +106,8 @@ pub async fn run(
             if let Some((c, _)) = &cfg.capture {
                 c.begin(&check.id);
             }
-            let verdict = match tokio::time::timeout_at(hard, driver.run_check(&check.id, cx)).await {
+            let verdict = match tokio::time::timeout_at(hard, driver.run_check(&check.id, cx)).await
+            {
                 Ok(v) => v,
                 Err(_) => Verdict::Error(format!(
                     "{} ({:.1} s)",

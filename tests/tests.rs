@@ -4,6 +4,7 @@ mod util;
 
 mod batch;
 mod batch_merge;
+mod capture;
 mod class_report;
 mod cli;
 #[cfg(unix)]

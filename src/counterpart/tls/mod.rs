@@ -137,11 +137,7 @@ struct IntoCapture;
 impl rustls::KeyLog for IntoCapture {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
         let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-        crate::net::capture::tls_secret(&format!(
-            "{label} {} {}",
-            hex(client_random),
-            hex(secret)
-        ));
+        crate::net::capture::tls_secret(&format!("{label} {} {}", hex(client_random), hex(secret)));
     }
 }
 

@@ -29,7 +29,9 @@ pub enum Transport {
     Tcp(TcpFlags),
     /// An ICMP (or ICMPv6) error about a datagram, `Unreachable` with its code: the addresses
     /// and ports are the datagram's, turned round (the error goes back to its sender).
-    Unreachable { code: u8 },
+    Unreachable {
+        code: u8,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,12 +46,17 @@ pub struct TcpFlags {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
     /// A ClientHello and the server name it asks for (SNI), if any.
-    ClientHello { sni: Option<String> },
+    ClientHello {
+        sni: Option<String>,
+    },
     ServerHello,
     /// Another handshake message sent in the clear (TLS 1.2's Certificate, ...).
     Handshake(u8),
     /// An alert in the clear (TLS 1.2, or before the keys): its level and description.
-    Alert { fatal: bool, description: u8 },
+    Alert {
+        fatal: bool,
+        description: u8,
+    },
     ChangeCipherSpec,
     /// Application data, or anything TLS 1.3 encrypts (its handshake and its alerts too).
     Encrypted,
@@ -67,7 +74,12 @@ pub fn frame(data: &[u8]) -> Option<Frame> {
             let dst = Ipv4Addr::new(*ip.get(16)?, *ip.get(17)?, *ip.get(18)?, *ip.get(19)?);
             // A frame cut by the snap length still names its addresses and ports.
             let end = total.clamp(ihl, ip.len());
-            (IpAddr::V4(src), IpAddr::V4(dst), *ip.get(9)?, ip.get(ihl..end)?)
+            (
+                IpAddr::V4(src),
+                IpAddr::V4(dst),
+                *ip.get(9)?,
+                ip.get(ihl..end)?,
+            )
         }
         0x86dd => {
             let len = usize::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]));
@@ -352,6 +364,11 @@ mod tests {
         );
         assert_eq!(alert_name(48), "unknown_ca");
         // Plain text is not TLS.
-        assert!(frame(&tcp6(1, 2, 0x18, b"GET / HTTP/1.1\r\n")).unwrap().tls.is_empty());
+        assert!(
+            frame(&tcp6(1, 2, 0x18, b"GET / HTTP/1.1\r\n"))
+                .unwrap()
+                .tls
+                .is_empty()
+        );
     }
 }

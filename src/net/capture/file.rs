@@ -11,7 +11,6 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use pcap_file::{DataLink, Endianness};
 use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
@@ -22,6 +21,7 @@ use pcap_file::pcapng::blocks::interface_statistics::{
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 use pcap_file::pcapng::blocks::unknown::UnknownBlock;
 use pcap_file::pcapng::{Block, PcapNgWriter};
+use pcap_file::{DataLink, Endianness};
 
 /// Room kept for the closing statistics block.
 const CLOSING_ROOM: u64 = 512;
@@ -82,9 +82,7 @@ impl PcapngFile {
                 InterfaceDescriptionOption::IfTsResol(9),
             ],
         };
-        let mut written = writer
-            .write_pcapng_block(interface)
-            .map_err(io_error)? as u64;
+        let mut written = writer.write_pcapng_block(interface).map_err(io_error)? as u64;
         // A second interface for netgrade's own marks (a check begins, a check ends): not
         // traffic, so apart from `lo`, as text Wireshark shows in its packet list.
         let marks = InterfaceDescriptionBlock {

@@ -15,6 +15,12 @@
 //! Capturing needs the grading's own network namespace (Linux): the caller refuses
 //! `--capture` elsewhere, and nothing here ever opens another interface.
 
+// Off Linux a capture cannot start, so what only its reader uses is never read there.
+#![cfg_attr(
+    not(target_os = "linux"),
+    expect(dead_code, reason = "a capture needs Linux: the reader is not built elsewhere")
+)]
+
 pub mod decode;
 #[cfg(target_os = "linux")]
 mod file;
@@ -53,6 +59,8 @@ impl Default for Limits {
 const SEEN_PER_CHECK: usize = 64;
 /// Flows whose opener is remembered (a flood of new flows finds the table full).
 const MAX_FLOWS: usize = 8192;
+/// How long the reader waits for a frame before it looks whether it is asked to stop.
+const IDLE_WAIT: Duration = Duration::from_millis(5);
 /// How long [`Capture::end`] waits for the reader to catch up with the check's end.
 const CATCH_UP: Duration = Duration::from_millis(200);
 
@@ -102,6 +110,10 @@ struct Shared {
     stop: AtomicBool,
     /// Nanoseconds since the epoch up to which the reader has taken everything queued.
     caught_up: AtomicU64,
+    /// Whether the reader is taking frames (not waiting on an empty queue).
+    busy: AtomicBool,
+    /// The packet socket's descriptor (-1 when none), to ask whether a frame is queued.
+    fd: std::sync::atomic::AtomicI32,
 }
 
 impl Shared {
@@ -161,6 +173,8 @@ impl Capture {
             state: Mutex::new(State::default()),
             stop: AtomicBool::new(false),
             caught_up: AtomicU64::new(0),
+            busy: AtomicBool::new(true),
+            fd: std::sync::atomic::AtomicI32::new(socket.raw()),
         });
         let for_reader = shared.clone();
         let reader = std::thread::Builder::new()
@@ -209,10 +223,8 @@ impl Capture {
             }
         }
         let until = tokio::time::Instant::now() + CATCH_UP;
-        while self.shared.caught_up.load(Ordering::Relaxed) < nanos(now)
-            && tokio::time::Instant::now() < until
-        {
-            tokio::time::sleep(Duration::from_millis(2)).await;
+        while !self.caught_up(now) && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let s = self.shared.state();
         s.checks
@@ -222,6 +234,21 @@ impl Capture {
                 total: b.total,
             })
             .unwrap_or_default()
+    }
+
+    /// Whether the reader has taken every frame that arrived until `t`: it has taken one
+    /// later, or it waits with nothing queued.
+    fn caught_up(&self, t: SystemTime) -> bool {
+        if self.shared.caught_up.load(Ordering::Relaxed) >= nanos(t) {
+            return true;
+        }
+        #[cfg(target_os = "linux")]
+        {
+            let fd = self.shared.fd.load(Ordering::Relaxed);
+            fd >= 0 && !self.shared.busy.load(Ordering::Acquire) && !packet_socket::queued(fd)
+        }
+        #[cfg(not(target_os = "linux"))]
+        false
     }
 
     /// Stops the capture and closes the file (every process of the grading is gone by then:
@@ -273,7 +300,22 @@ fn read(
                 break;
             }
         }
-        let Some(got) = socket.recv(&mut buf, Duration::from_millis(20))? else {
+        // Nothing queued now: the reader has caught up with everything that arrived until
+        // this moment (what a check's end waits for); then wait a little for the next frame.
+        shared.busy.store(true, Ordering::Release);
+        let got = match socket.recv(&mut buf, Duration::ZERO)? {
+            Some(got) => Some(got),
+            // Stopping, and everything queued is taken: done.
+            None if stopping_since.is_some() => break,
+            None => {
+                shared
+                    .caught_up
+                    .store(nanos(SystemTime::now()), Ordering::Relaxed);
+                shared.busy.store(false, Ordering::Release);
+                socket.recv(&mut buf, IDLE_WAIT)?
+            }
+        };
+        let Some(got) = got else {
             write_marks(shared, &mut file, None)?;
             shared
                 .caught_up

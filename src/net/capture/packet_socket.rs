@@ -176,7 +176,7 @@ impl PacketSocket {
                     _ => Err(e),
                 };
             }
-            if addr.sll_pkttype == libc::PACKET_OUTGOING as u8 {
+            if addr.sll_pkttype == libc::PACKET_OUTGOING {
                 return Ok(Some(None));
             }
             let mut at = None;
@@ -185,11 +185,9 @@ impl PacketSocket {
                 if (*cmsg).cmsg_level == libc::SOL_SOCKET
                     && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
                 {
-                    let ts: libc::timespec =
-                        std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                    let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
                     at = Some(
-                        SystemTime::UNIX_EPOCH
-                            + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32),
+                        SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32),
                     );
                 }
                 cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
@@ -201,6 +199,11 @@ impl PacketSocket {
                 at: at.unwrap_or_else(SystemTime::now),
             })))
         }
+    }
+
+    /// The descriptor, for [`queued`] from another thread while this socket lives.
+    pub fn raw(&self) -> i32 {
+        self.fd.as_raw_fd()
     }
 
     /// Frames the kernel dropped because this socket's buffer was full, since the last ask.
@@ -219,4 +222,12 @@ impl PacketSocket {
         };
         if r == 0 { u64::from(stats.tp_drops) } else { 0 }
     }
+}
+
+/// Whether the packet socket `fd` has a frame queued (the length of the next one, `SIOCINQ`).
+pub fn queued(fd: i32) -> bool {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int.
+    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+    r != 0 || n > 0
 }

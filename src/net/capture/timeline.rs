@@ -137,9 +137,9 @@ fn line(s: &Seen, student_ports: &[u16], lang: Lang) -> Option<Line> {
 fn record(r: &Record, lang: Lang) -> String {
     match r {
         Record::ClientHello { sni: Some(name) } => format!("ClientHello (SNI {name})"),
-        Record::ClientHello { sni: None } => {
-            lang.pick("ClientHello (SNI 없음)", "ClientHello (no SNI)").into()
-        }
+        Record::ClientHello { sni: None } => lang
+            .pick("ClientHello (SNI 없음)", "ClientHello (no SNI)")
+            .into(),
         Record::ServerHello => "ServerHello".into(),
         Record::Handshake(11) => "Certificate".into(),
         Record::Handshake(t) => format!("handshake {t}"),
@@ -190,8 +190,10 @@ mod tests {
     }
 
     fn udp(sport: u16, dport: u16, payload: &[u8]) -> Frame {
-        let mut f = frame(&super::super::decode::tests_support::udp4(sport, dport, payload))
-            .expect("a UDP frame");
+        let mut f = frame(&super::super::decode::tests_support::udp4(
+            sport, dport, payload,
+        ))
+        .expect("a UDP frame");
         f.start.truncate(super::super::decode::START_KEPT);
         f
     }
