@@ -3,13 +3,13 @@
 //! runner and its tokens).
 //!
 //! [`super::netns::enter`] makes the PID namespace once the other namespaces are entered
-//! ([`start`]). Its first process is its init, and when that process ends every other process
+//! (`start`). Its first process is its init, and when that process ends every other process
 //! of the namespace is killed and no more can start. So the init comes first:
 //! `grade --netgrade-pid1`, executed afresh with an empty environment (it holds no copy of the
 //! grader's memory), undumpable, ignoring SIGCHLD so that orphans it inherits are reaped by the
 //! kernel, and ending when the grader does (a pipe whose other end only the grader holds).
-//! Every student process is forked into the namespace ([`spawn_inside`]), and before it runs
-//! ([`enter_child`], between fork and exec) it takes a mount namespace of its own with a
+//! Every student process is forked into the namespace (`spawn_inside`), and before it runs
+//! (`enter_child`, between fork and exec) it takes a mount namespace of its own with a
 //! fresh `/proc` of the grading's PID namespace, and gives up every capability: as root, or as
 //! root of the grader's user namespace, it could otherwise unmount that `/proc` and look
 //! beneath.

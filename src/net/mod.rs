@@ -1,5 +1,6 @@
-//! The grader's own network code: a raw HTTP client with caps and deadlines, and the list of
-//! this machine's addresses (read from the interfaces, never by sending traffic).
+//! The grader's own network code: a raw HTTP client with caps and deadlines, the list of this
+//! machine's addresses (read from the interfaces, never by sending traffic), the DNS fixture,
+//! and `--capture`'s recording of a grading's own loopback ([`capture`]).
 
 pub mod capture;
 pub mod dns_fixture;

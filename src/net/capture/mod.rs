@@ -2,8 +2,8 @@
 //! file that Wireshark and tshark open, with each check marked, and for a failed check a
 //! short timeline of its exchange ([`timeline`]) for the report.
 //!
-//! A thread of its own reads a packet socket ([`packet_socket`], Linux) and writes each frame
-//! as it comes ([`file`]): memory stays bounded whatever a submission sends (a frame at a
+//! A thread of its own reads a packet socket (`packet_socket.rs`, Linux) and writes each frame
+//! as it comes (`file.rs`): memory stays bounded whatever a submission sends (a frame at a
 //! time, a few summaries per check, a bounded table of flows), and the file stops at its cap,
 //! counting what it could not write. The runner says when each check begins and ends
 //! ([`Capture::begin`], [`Capture::end`]): each is a mark on an interface of netgrade's own
@@ -18,7 +18,10 @@
 // Off Linux a capture cannot start, so what only its reader uses is never read there.
 #![cfg_attr(
     not(target_os = "linux"),
-    expect(dead_code, reason = "a capture needs Linux: the reader is not built elsewhere")
+    expect(
+        dead_code,
+        reason = "a capture needs Linux: the reader is not built elsewhere"
+    )
 )]
 
 pub mod decode;
