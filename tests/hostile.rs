@@ -275,17 +275,19 @@ fn hidden_graders_are_unreadable_to_a_submission_run_as_another_user() {
         let r = run(&mut cmd);
         r.code(1);
         let v = r.json();
-        check(&v, "starts")["output"]["stdout"]
+        let stdout = check(&v, "starts")["output"]["stdout"]
             .as_str()
             .unwrap_or_default()
-            .to_string()
+            .to_string();
+        (stdout, r.to_string())
     };
     // Control: as the grader's own user the fixture does read the secret.
+    let (seen, run) = grade_as(None);
     assert!(
-        grade_as(None).contains(&secret),
-        "the fixture could not read it even as root"
+        seen.contains(&secret),
+        "the fixture could not read it even as root\n{run}"
     );
-    let seen = grade_as(Some("65534:65534"));
+    let (seen, _) = grade_as(Some("65534:65534"));
     assert!(
         !seen.contains(&secret),
         "the submission read the hidden graders: {seen}"
