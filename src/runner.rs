@@ -120,7 +120,12 @@ pub async fn run(
             };
             if let Some((c, _)) = &cfg.capture {
                 let frames = c.end(outcome_word(&verdict)).await;
-                if matches!(verdict, Verdict::Failed(_) | Verdict::Error(_)) {
+                // A failed check's exchange; none for advice, nor for a check that sent nothing
+                // of its own (it judged what an earlier check recorded).
+                if matches!(verdict, Verdict::Failed(_) | Verdict::Error(_))
+                    && !check.advisory
+                    && frames.total > 0
+                {
                     wire = Some(exchange(&frames, &driver.student_ports(), lang));
                 }
             }
@@ -249,6 +254,18 @@ fn capture_notice(file: &str, t: &crate::net::capture::Totals, lang: Lang) -> St
             t.written
         ),
     };
+    if t.sliced > 0 {
+        s.push_str(&match lang {
+            Lang::Ko => format!(
+                ". 한 검사에서 4 MiB가 넘게 오간 뒤의 패킷 {}개는 앞 128바이트만 기록했습니다",
+                t.sliced
+            ),
+            Lang::En => format!(
+                "; {} packets were cut to their first 128 bytes (their check had passed 4 MiB)",
+                t.sliced
+            ),
+        });
+    }
     let missing = t.over_cap + t.kernel_drops;
     if missing > 0 {
         s.push_str(&match lang {

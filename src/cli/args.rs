@@ -136,8 +136,10 @@ pub(super) struct GradeArgs {
     /// shows its exchange (Linux, with the grading's own network namespace).
     #[arg(long, value_name = "FILE.pcapng")]
     pub(super) capture: Option<PathBuf>,
-    /// lab02, lab03: run in private network and mount namespaces with a DNS fixture the grader
-    /// controls (Linux). `auto` falls back to skipping the checks that need it.
+    /// Linux: every lab is graded in private network, mount and PID namespaces, and lab02 and
+    /// lab03 get a DNS fixture the grader controls there. `auto` falls back to this computer's
+    /// network where namespaces cannot be made (skipping the checks that need the fixture);
+    /// `on` makes that an error; `off` always uses this computer's network (no --capture).
     #[arg(long, value_enum, default_value_t = HermeticMode::Auto, env = "NETGRADE_HERMETIC")]
     pub(super) hermetic: HermeticMode,
     /// Unix, as root: run the submission as this user (and group), e.g. 65534:65534, so it

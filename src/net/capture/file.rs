@@ -33,9 +33,12 @@ const TLS_KEY_LOG: u32 = 0x544c_534b;
 
 pub struct PcapngFile {
     writer: PcapNgWriter<BufWriter<File>>,
+    /// Bytes written in all.
     written: u64,
+    /// Bytes of frames and secrets written (the headers included), held to `cap`.
+    traffic: u64,
     cap: u64,
-    /// Bytes of marks written.
+    /// Bytes of marks written, held to [`MARK_ROOM`].
     marks: u64,
 }
 
@@ -100,6 +103,7 @@ impl PcapngFile {
         written += 64; // the section header, roughly
         Ok(PcapngFile {
             writer,
+            traffic: written,
             written,
             cap,
             marks: 0,
@@ -115,7 +119,13 @@ impl PcapngFile {
         original_len: usize,
         comment: Option<&str>,
     ) -> io::Result<bool> {
-        self.block(0, at, data, original_len, comment)
+        let size = 32 + padded(data.len()) + comment.map_or(0, |c| 8 + padded(c.len()));
+        if self.traffic + size + CLOSING_ROOM > self.cap {
+            return Ok(false);
+        }
+        let n = self.block(0, at, data, original_len, comment)?;
+        self.traffic += n;
+        Ok(true)
     }
 
     /// Writes a mark of netgrade's own (`check echo begins`) on its interface, at `at`: in
@@ -127,12 +137,11 @@ impl PcapngFile {
             return Ok(false);
         }
         self.marks += size;
-        self.cap += size;
-        let written = self.block(1, at, text.as_bytes(), text.len(), Some(text));
-        self.cap -= size;
-        written
+        self.block(1, at, text.as_bytes(), text.len(), Some(text))?;
+        Ok(true)
     }
 
+    /// Writes a packet block; its size.
     fn block(
         &mut self,
         interface_id: u32,
@@ -140,11 +149,7 @@ impl PcapngFile {
         data: &[u8],
         original_len: usize,
         comment: Option<&str>,
-    ) -> io::Result<bool> {
-        let size = 32 + padded(data.len()) + comment.map_or(0, |c| 8 + padded(c.len()));
-        if self.written + size + CLOSING_ROOM > self.cap {
-            return Ok(false);
-        }
+    ) -> io::Result<u64> {
         let block = EnhancedPacketBlock {
             interface_id,
             timestamp: since_epoch(at),
@@ -155,15 +160,16 @@ impl PcapngFile {
                 .into_iter()
                 .collect(),
         };
-        self.written += self.writer.write_pcapng_block(block).map_err(io_error)? as u64;
-        Ok(true)
+        let n = self.writer.write_pcapng_block(block).map_err(io_error)? as u64;
+        self.written += n;
+        Ok(n)
     }
 
     /// Writes TLS key log lines (`CLIENT_RANDOM ...`, `CLIENT_HANDSHAKE_TRAFFIC_SECRET ...`),
     /// within the cap.
     pub fn tls_secrets(&mut self, lines: &[u8]) -> io::Result<()> {
         let size = 20 + padded(lines.len());
-        if lines.is_empty() || self.written + size + CLOSING_ROOM > self.cap {
+        if lines.is_empty() || self.traffic + size + CLOSING_ROOM > self.cap {
             return Ok(());
         }
         let mut body = Vec::with_capacity(8 + lines.len());
@@ -176,7 +182,9 @@ impl PcapngFile {
             length: 0,
             value: Cow::Owned(body),
         });
-        self.written += self.writer.write_block(&block).map_err(io_error)? as u64;
+        let n = self.writer.write_block(&block).map_err(io_error)? as u64;
+        self.written += n;
+        self.traffic += n;
         Ok(())
     }
 
