@@ -77,7 +77,8 @@ impl StudentServer {
     /// that still runs but no longer listens ([`Gone::NotListening`]): left alone, the next
     /// check's connections would be refused and it would be blamed for a crash it did not
     /// cause. The old process tree is stopped first. Readiness here sends nothing: it waits
-    /// until the port is held again.
+    /// until the port is held again (a TCP connection only where the kernel's socket tables
+    /// cannot be read).
     pub async fn ensure_running(&mut self, cx: &CheckCx<'_>) -> Result<(), Verdict> {
         if self.gone().is_none() {
             return Ok(());
@@ -94,17 +95,10 @@ impl StudentServer {
         let deadline = cx.deadline.min(Instant::now() + Duration::from_secs(5));
         let mut pause = Duration::from_millis(2);
         loop {
-            let held = match self.probe {
-                Probe::Tcp => {
-                    ports::accepts(
-                        (Ipv4Addr::LOCALHOST, self.port).into(),
-                        Duration::from_millis(100),
-                    )
-                    .await
-                }
-                Probe::Udp(_) => ports::udp_bound(self.port),
-            };
-            if held {
+            // Asked of the kernel where it can be: a connection opened and closed to find out
+            // would be one more for the program to survive (one that dies of a closed
+            // connection would be gone again before the check).
+            if self.port_held().await {
                 return Ok(());
             }
             if let Some(exit) = self.exited() {

@@ -1,9 +1,10 @@
 //! A broker that stops serving, told where it happened. A crash belongs to the check during
 //! which it happened: that check says the broker exited (or stopped listening) and shows its
-//! traceback. The next check gets a broker started again (`StudentServer::ensure_running`);
-//! one that cannot reach the broker before it has sent anything is run once more on a broker
-//! started again, and skipped with the reason if that fails too: a refused connection is
-//! never explained with a hint about the check's own lesson.
+//! traceback; a check that passed keeps its pass, with a note. The next check gets a broker
+//! started again (`StudentServer::ensure_running`), so a refused connection is not explained
+//! with the next check's hint. A check whose very first connections are refused (the broker
+//! died a moment after the grader's last look) is run once more on a broker started again;
+//! refused again, the broker ends by itself and the check fails, saying so, with its traceback.
 //!
 //! A Python broker is not gone the moment it is "dead": its `with socket.socket()` closes the
 //! listening socket while the traceback is still being printed, and threads that are not
@@ -28,6 +29,12 @@ const FINISHING: Duration = Duration::from_millis(300);
 /// How long the grader waits for a crashed broker's traceback to reach its error output.
 const TRACEBACK_WAIT: Duration = Duration::from_millis(500);
 
+/// `wait` from now, but no later than a little past the check's deadline: a check that used
+/// all its time still ends within the margin the runner allows past it (250 ms).
+fn bounded(wait: Duration, cx: &CheckCx<'_>) -> Instant {
+    (Instant::now() + wait).min(cx.deadline + Duration::from_millis(150))
+}
+
 /// Watches the broker for up to `grace`: how it is gone, if it is by then. One that stopped
 /// listening is given [`FINISHING`] to exit, so its exit status can be told.
 pub(super) async fn within(
@@ -35,8 +42,7 @@ pub(super) async fn within(
     grace: Duration,
     cx: &CheckCx<'_>,
 ) -> Option<Gone> {
-    // Bounded by the check's deadline too (with the margin the runner allows past it).
-    let until = (Instant::now() + grace).min(cx.deadline + Duration::from_millis(100));
+    let until = bounded(grace, cx);
     loop {
         match server.gone() {
             Some(Gone::NotListening) => {
@@ -134,7 +140,7 @@ pub(super) async fn unreachable_again(
     if let Some(g) = within(server, FINISHING, cx).await {
         message = format!("{message} ({})", describe(g, cx));
     }
-    server.output_settled(Instant::now() + TRACEBACK_WAIT).await;
+    server.output_settled(bounded(TRACEBACK_WAIT, cx)).await;
     server.failure(message).into()
 }
 
@@ -153,7 +159,7 @@ pub(super) async fn settle(
     let during = cx.t("이 검사 도중", "during this check");
     match verdict {
         Verdict::Failed(f) => {
-            server.output_settled(Instant::now() + TRACEBACK_WAIT).await;
+            server.output_settled(bounded(TRACEBACK_WAIT, cx)).await;
             let mut f = *f;
             if !told(&f.message, cx) {
                 // A line of its own: the check's message may take the whole of one.

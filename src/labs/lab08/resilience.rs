@@ -111,8 +111,8 @@ pub(super) async fn slow_subscriber(server: &StudentServer, cx: &mut CheckCx<'_>
 /// lesson. Skipped with the reason rather than failed for another check's lesson.
 fn one_subscriber(cx: &CheckCx<'_>) -> Verdict {
     Verdict::Skipped(cx.t(
-        "검사하지 못했습니다: 이 검사에는 같은 주제의 구독자 둘이 필요한데, 브로커가 두 번째 구독자의 메시지도 첫 구독자에게만 보냅니다 (every_subscriber 검사를 먼저 고치세요)",
-        "not checked: this check needs two subscribers of one topic, and the broker sends the second one's messages to the first only (fix every_subscriber first)",
+        "검사하지 못했습니다: 이 검사에는 같은 주제의 구독자가 둘 필요한데, 브로커가 그 주제의 메시지를 첫 구독자에게만 보냅니다 (every_subscriber를 먼저 고치세요)",
+        "not checked: this check needs two subscribers of one topic, and the broker sends the topic's messages to the first one only (fix every_subscriber first)",
     ))
 }
 
