@@ -91,7 +91,57 @@ impl StudentServer {
         self.port_released(Instant::now() + Duration::from_secs(2))
             .await;
         self.restarts += 1;
-        self.process = Some(self.spawn(self.given_port, cx)?);
+        // One more try, on a new port: a connection the old program closed first lingers in
+        // TIME_WAIT on its port for a minute, and a program that binds without SO_REUSEADDR
+        // cannot have that port until then (a crash closes every connection first). Only a
+        // program that reads PORT can be moved; one on the lab's default port cannot.
+        for attempt in 0..2 {
+            self.process = Some(self.spawn(self.given_port, cx)?);
+            let exit = match self.restarted_ready(cx).await {
+                Ok(()) => return Ok(()),
+                Err(Some(exit)) => exit,
+                Err(None) => {
+                    return Err(self
+                        .failure(cx.t(
+                            "다시 시작한 서버가 제한 시간(5 s) 안에 포트를 열지 않았습니다",
+                            "the server, started again, did not bind its port within 5 s",
+                        ))
+                        .into());
+                }
+            };
+            let stderr = self.process.as_ref().map(|p| p.stderr.tail());
+            let movable = self.port == self.given_port;
+            if attempt == 0 && movable && mentions_port_in_use(&stderr.unwrap_or_default()) {
+                if let Some(mut old) = self.process.take() {
+                    old.shutdown(Duration::from_millis(200)).await;
+                }
+                match ports::pick_free_port() {
+                    Ok(p) => (self.given_port, self.port) = (p, p),
+                    Err(e) => {
+                        return Err(Verdict::Error(format!("no free port for the server: {e}")));
+                    }
+                }
+                continue;
+            }
+            return Err(self
+                .failure(format!(
+                    "{} ({exit})",
+                    cx.t(
+                        "다시 시작한 서버가 준비되기 전에 종료되었습니다",
+                        "the server, started again, exited before it was ready"
+                    )
+                ))
+                .into());
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    /// Waits until the server started again holds its port: `Err(Some(exit))` when it exited
+    /// first, `Err(None)` after 5 s (or the check's deadline).
+    async fn restarted_ready(
+        &mut self,
+        cx: &CheckCx<'_>,
+    ) -> Result<(), Option<crate::harness::Exit>> {
         let deadline = cx.deadline.min(Instant::now() + Duration::from_secs(5));
         let mut pause = Duration::from_millis(2);
         loop {
@@ -102,23 +152,10 @@ impl StudentServer {
                 return Ok(());
             }
             if let Some(exit) = self.exited() {
-                return Err(self
-                    .failure(format!(
-                        "{} ({exit})",
-                        cx.t(
-                            "다시 시작한 서버가 준비되기 전에 종료되었습니다",
-                            "the server, started again, exited before it was ready"
-                        )
-                    ))
-                    .into());
+                return Err(Some(exit));
             }
             if Instant::now() >= deadline {
-                return Err(self
-                    .failure(cx.t(
-                        "다시 시작한 서버가 제한 시간(5 s) 안에 포트를 열지 않았습니다",
-                        "the server, started again, did not bind its port within 5 s",
-                    ))
-                    .into());
+                return Err(None);
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(50));

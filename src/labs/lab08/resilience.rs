@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::broker::{
-    Checked, WAIT, cannot_connect, connect, connect_with, or_nothing, subscribed, text, topic,
-    went_to, within,
+    Checked, WAIT, cannot_connect, connect, connect_with, fenced, or_nothing, subscribed, text,
+    topic, went_to, within,
 };
 use super::gone;
 use super::peer::{self, Peer, SYNC};
@@ -144,6 +144,15 @@ pub(super) async fn subscriber_vanishes(
             v
         });
     }
+    // Every copy of the sync texts reaches both first. A copy still on its way to the one that
+    // leaves would meet the reset in the broker's send rather than in its recv, and a broker
+    // that guards one and not the other would pass or fail by the grader's timing.
+    fenced(
+        &mut publisher,
+        &mut [(&mut leaving, t.as_str()), (&mut stay, t.as_str())],
+        cx,
+    )
+    .await;
     leaving.reset();
     let after = cx.t(
         "한 구독자가 연결을 갑자기 끊은(reset) 뒤",
