@@ -25,6 +25,9 @@ use std::process::Command;
 
 use crate::util::*;
 
+// lab08's brokers and workers, in a file of their own.
+mod lab08;
+
 const LAB01: [&str; 9] = [
     "starts",
     "uses_port",
@@ -63,7 +66,7 @@ const LAB03: [&str; 11] = [
 ];
 
 /// `id=status` for every id in `all`: the status given in `pinned`, else `passed`.
-fn expect(all: &[&str], pinned: &[(&str, &str)]) -> Vec<String> {
+pub(crate) fn expect(all: &[&str], pinned: &[(&str, &str)]) -> Vec<String> {
     all.iter()
         .map(|id| {
             let s = pinned
@@ -96,7 +99,7 @@ fn statuses_with_either(v: &serde_json::Value, r: &Run, id: &str, either: &[&str
 }
 
 /// A check's `message` and `hint`, lower-cased, for asserting on the words they use.
-fn words(v: &serde_json::Value, id: &str) -> (String, String) {
+pub(crate) fn words(v: &serde_json::Value, id: &str) -> (String, String) {
     let c = check(v, id);
     let text = |k: &str| c[k].as_str().unwrap_or_default().to_lowercase();
     (text("message"), text("hint"))
@@ -532,68 +535,6 @@ fn lab07_urllib3_with_read_false_passes() {
     assert_eq!(statuses(&v), expect(&LAB07, &[]), "{r}");
     r.code(0);
     assert_eq!(v["score"], v["max_score"], "{r}");
-}
-
-const LAB08: [&str; 16] = [
-    "starts",
-    "uses_port",
-    "delivers",
-    "exact_topic",
-    "every_subscriber",
-    "unsub",
-    "slow_subscriber",
-    "subscriber_vanishes",
-    "several_publishers",
-    "client_ready",
-    "client_results",
-    "client_none_lost",
-    "client_no_duplicates",
-    "client_one_at_a_time",
-    "client_spread",
-    "client_exits",
-];
-
-/// The shortest broker a student writes from the handout: a thread per connection reading
-/// lines with `makefile`, a list of subscribers per topic, `sendall` to each, no error
-/// handling. The topics, copies, UNSUB and several publishers are right; a subscriber that
-/// stops reading blocks the publisher's thread (and with it the other subscriber), and one
-/// that resets kills the thread of the next publisher that sends to it, so the subscriber
-/// after it in the list gets nothing. Its worker, a `for line in f` loop, is right.
-#[test]
-fn lab08_shortest_misses_slow_subscriber_and_subscriber_vanishes() {
-    let (r, v) = grade_json("lab08", "tests/fixtures/literal/lab08_shortest", &[]);
-    assert_eq!(
-        statuses(&v),
-        expect(
-            &LAB08,
-            &[
-                ("slow_subscriber", "failed"),
-                ("subscriber_vanishes", "failed")
-            ]
-        ),
-        "{r}"
-    );
-    r.code(1);
-    let (_, hint) = words(&v, "slow_subscriber");
-    assert!(hint.contains("sendall"), "{hint}");
-    let (message, _) = words(&v, "subscriber_vanishes");
-    assert!(message.contains("0 / 2"), "{message}");
-}
-
-/// The handout's other way past a slow subscriber: a thread per connection, a
-/// `queue.Queue(maxsize=100)` per subscriber emptied by its own sending thread, a message
-/// dropped (`put_nowait`, `queue.Full`) when that queue is full. Everything passes: the grader
-/// publishes no faster than the reading subscriber receives, so a bounded queue is no fault
-/// (it once published 8 MiB at once, and this broker dropped the reading subscriber's messages).
-#[test]
-fn lab08_queue_per_subscriber_passes_slow_subscriber() {
-    let (r, v) = grade_json(
-        "lab08",
-        "tests/fixtures/literal/lab08_queue_per_subscriber",
-        &[],
-    );
-    assert_eq!(statuses(&v), expect(&LAB08, &[]), "{r}");
-    r.code(0);
 }
 
 const LAB09: [&str; 14] = [

@@ -24,6 +24,18 @@ use crate::submission::{Launch, SetupError};
 /// Lines of student output shown under a failure.
 const OUTPUT_LINES: usize = 15;
 
+/// How a server that was running is no longer serving.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gone {
+    /// Its main process ended.
+    Exited(crate::harness::Exit),
+    /// It still runs, but nothing listens on its port any more (for UDP: nothing is bound):
+    /// a Python program whose main thread died (its `with socket.socket()` closed) while
+    /// threads that are not daemon threads keep the process alive, or one that is still
+    /// finalizing after it closed its sockets.
+    NotListening,
+}
+
 /// A student's server, from `starts` to teardown.
 pub struct StudentServer {
     /// How to start it; an error (its file is missing) fails `starts` with that message, so a
@@ -35,7 +47,8 @@ pub struct StudentServer {
     process: Option<Supervised>,
     /// The port given in `PORT`.
     given_port: u16,
-    /// Times the server was started again because it had exited between checks.
+    /// Times the server was started again because it had exited (or stopped listening)
+    /// between checks.
     restarts: usize,
     /// The port the server really answers on (`given_port`, or the default one); 0 until ready.
     port: u16,
@@ -60,10 +73,14 @@ impl StudentServer {
 
     /// Before a check: a server that exited (one that answers one request and stops, as a
     /// handout's first example does) is started again, so that each check grades its own
-    /// lesson and only the check about serving on (`keeps_serving`) fails for it. Readiness
-    /// here sends nothing: it waits until the port is held again.
+    /// lesson and only the check about serving on (`keeps_serving`) fails for it. So is one
+    /// that still runs but no longer listens ([`Gone::NotListening`]): left alone, the next
+    /// check's connections would be refused and it would be blamed for a crash it did not
+    /// cause. The old process tree is stopped first. Readiness here sends nothing: it waits
+    /// until the port is held again (a TCP connection only where the kernel's socket tables
+    /// cannot be read).
     pub async fn ensure_running(&mut self, cx: &CheckCx<'_>) -> Result<(), Verdict> {
-        if self.exited().is_none() {
+        if self.gone().is_none() {
             return Ok(());
         }
         self.restarts += 1;
@@ -94,41 +111,71 @@ impl StudentServer {
         // so that "held" below means held by the new process.
         self.port_released(Instant::now() + Duration::from_secs(2))
             .await;
-        self.process = Some(self.spawn(self.given_port, cx)?);
+        // One more try, on a new port: a connection the old program closed first lingers in
+        // TIME_WAIT on its port for a minute, and a program that binds without SO_REUSEADDR
+        // cannot have that port until then (a crash closes every connection first). Only a
+        // program that reads PORT can be moved; one on the lab's default port cannot.
+        for attempt in 0..2 {
+            self.process = Some(self.spawn(self.given_port, cx)?);
+            let exit = match self.restarted_ready(cx).await {
+                Ok(()) => return Ok(()),
+                Err(Some(exit)) => exit,
+                Err(None) => {
+                    return Err(self
+                        .failure(cx.t(
+                            "다시 시작한 서버가 제한 시간(5 s) 안에 포트를 열지 않았습니다",
+                            "the server, started again, did not bind its port within 5 s",
+                        ))
+                        .into());
+                }
+            };
+            let stderr = self.process.as_ref().map(|p| p.stderr.tail());
+            let movable = self.port == self.given_port;
+            if attempt == 0 && movable && mentions_port_in_use(&stderr.unwrap_or_default()) {
+                if let Some(mut old) = self.process.take() {
+                    old.shutdown(Duration::from_millis(200)).await;
+                }
+                match ports::pick_free_port() {
+                    Ok(p) => (self.given_port, self.port) = (p, p),
+                    Err(e) => {
+                        return Err(Verdict::Error(format!("no free port for the server: {e}")));
+                    }
+                }
+                continue;
+            }
+            return Err(self
+                .failure(format!(
+                    "{} ({exit})",
+                    cx.t(
+                        "다시 시작한 서버가 준비되기 전에 종료되었습니다",
+                        "the server, started again, exited before it was ready"
+                    )
+                ))
+                .into());
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    /// Waits until the server started again holds its port: `Err(Some(exit))` when it exited
+    /// first, `Err(None)` after 5 s (or the check's deadline).
+    async fn restarted_ready(
+        &mut self,
+        cx: &CheckCx<'_>,
+    ) -> Result<(), Option<crate::harness::Exit>> {
         let deadline = cx.deadline.min(Instant::now() + Duration::from_secs(5));
         let mut pause = Duration::from_millis(2);
         loop {
-            let held = match self.probe {
-                Probe::Tcp => {
-                    ports::accepts(
-                        (Ipv4Addr::LOCALHOST, self.port).into(),
-                        Duration::from_millis(100),
-                    )
-                    .await
-                }
-                Probe::Udp(_) => ports::udp_bound(self.port),
-            };
-            if held {
+            // Asked of the kernel where it can be: a connection opened and closed to find out
+            // would be one more for the program to survive (one that dies of a closed
+            // connection would be gone again before the check).
+            if self.port_held().await {
                 return Ok(());
             }
             if let Some(exit) = self.exited() {
-                return Err(self
-                    .failure(format!(
-                        "{} ({exit})",
-                        cx.t(
-                            "다시 시작한 서버가 준비되기 전에 종료되었습니다",
-                            "the server, started again, exited before it was ready"
-                        )
-                    ))
-                    .into());
+                return Err(Some(exit));
             }
             if Instant::now() >= deadline {
-                return Err(self
-                    .failure(cx.t(
-                        "다시 시작한 서버가 제한 시간(5 s) 안에 포트를 열지 않았습니다",
-                        "the server, started again, did not bind its port within 5 s",
-                    ))
-                    .into());
+                return Err(None);
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(50));
@@ -169,6 +216,35 @@ impl StudentServer {
     /// How the server's main process ended, if it has (a server must keep running).
     pub fn exited(&mut self) -> Option<crate::harness::Exit> {
         self.process.as_mut().and_then(Supervised::try_exit)
+    }
+
+    /// Whether a server that was ready no longer serves: it exited, or (where the kernel's
+    /// socket tables can be read, so nothing is sent to find out) nothing listens on its port.
+    /// `None` before it was ready.
+    pub fn gone(&mut self) -> Option<Gone> {
+        if self.process.is_none() || self.port == 0 {
+            return None;
+        }
+        if let Some(e) = self.exited() {
+            return Some(Gone::Exited(e));
+        }
+        let listening = match self.probe {
+            Probe::Tcp => ports::tcp_listening(self.port),
+            // Linux asks the kernel; elsewhere a bind attempt tells, which sends nothing either.
+            Probe::Udp(_) => Some(ports::udp_bound(self.port)),
+        };
+        (listening == Some(false)).then_some(Gone::NotListening)
+    }
+
+    /// Waits until what the server printed is complete enough to show, or `until`: both
+    /// streams ended (it exited and nothing it started holds them), or its error output ends
+    /// with a whole Python traceback (a thread may keep a crashed program running). A crash's
+    /// traceback reaches the grader a moment after its sockets closed.
+    pub async fn output_settled(&self, until: Instant) {
+        if let Some(p) = &self.process {
+            p.wait_for_output(until, |_, err| ends_with_traceback(err))
+                .await;
+        }
     }
 
     /// Starts the program with `PORT=port`, limited to what is left of the check's time.
@@ -401,8 +477,8 @@ impl StudentServer {
             notices.push(format!(
                 "{} {}",
                 lang.pick(
-                    "서버가 검사 사이에 종료되어 채점기가 다시 시작했습니다. 횟수:",
-                    "your server exited between checks and the grader started it again; times:"
+                    "검사 사이에 서버가 종료되었거나 대기 소켓을 닫아서 채점기가 다시 시작했습니다. 횟수:",
+                    "your server exited (or closed its listening socket) between checks and the grader started it again; times:"
                 ),
                 self.restarts
             ));
@@ -459,6 +535,18 @@ impl StudentServer {
     }
 }
 
+/// Whether `err` ends with a whole Python traceback: its header, then the exception's line
+/// (the first line after it that is not indented) ended by a newline.
+fn ends_with_traceback(err: &[u8]) -> bool {
+    const HEADER: &[u8] = b"Traceback (most recent call last):";
+    let Some(at) = err.windows(HEADER.len()).rposition(|w| w == HEADER) else {
+        return false;
+    };
+    let rest = String::from_utf8_lossy(&err[at + HEADER.len()..]);
+    let mut lines = rest.split_inclusive('\n').skip(1);
+    lines.any(|l| l.ends_with('\n') && !l.starts_with([' ', '\t', '\n']))
+}
+
 /// Whether a program's error output says its port was taken.
 fn mentions_port_in_use(stderr: &[u8]) -> bool {
     let s = String::from_utf8_lossy(stderr);
@@ -471,4 +559,24 @@ fn mentions_port_in_use(stderr: &[u8]) -> bool {
     ]
     .iter()
     .any(|m| s.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ends_with_traceback;
+
+    #[test]
+    fn a_traceback_is_whole_once_its_exception_line_has_ended() {
+        let head = "[BROKER] 시작\nTraceback (most recent call last):\n  File \"b.py\", line 9, in <module>\n    s.sendall(m)\n";
+        assert!(!ends_with_traceback(head.as_bytes()));
+        let cut = format!("{head}OSError: [Errno 9] Bad file");
+        assert!(!ends_with_traceback(cut.as_bytes()));
+        let whole = format!("{head}OSError: [Errno 9] Bad file descriptor\n");
+        assert!(ends_with_traceback(whole.as_bytes()));
+        // The last traceback counts: a thread's, printed after the main one, still coming.
+        let more =
+            format!("{whole}Exception in thread Thread-3:\nTraceback (most recent call last):\n");
+        assert!(!ends_with_traceback(more.as_bytes()));
+        assert!(!ends_with_traceback(b"no traceback here\n"));
+    }
 }

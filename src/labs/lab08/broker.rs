@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::peer::{self, FENCE, Peer, SYNC};
+use crate::i18n::Lang;
 use crate::labs::CheckCx;
 use crate::labs::server::StudentServer;
 use crate::report::Verdict;
@@ -51,16 +52,36 @@ pub(super) fn within(cx: &CheckCx<'_>, limit: Duration) -> Instant {
     cx.deadline.min(Instant::now() + limit)
 }
 
+/// One of the connections a check opens before it sends anything (every check opens all of
+/// its own first, so that a broker found gone here is known to have gone before the check).
 pub(super) async fn connect(server: &StudentServer, cx: &CheckCx<'_>) -> Result<Peer, Verdict> {
-    Peer::connect(server.addr(), within(cx, WAIT))
+    connect_with(server, None, cx).await
+}
+
+/// [`connect`] with a receive buffer of `rcvbuf` bytes.
+pub(super) async fn connect_with(
+    server: &StudentServer,
+    rcvbuf: Option<u32>,
+    cx: &CheckCx<'_>,
+) -> Result<Peer, Verdict> {
+    Peer::connect_with(server.addr(), rcvbuf, within(cx, WAIT))
         .await
         .map_err(|e| {
-            let what = cx.t(
-                "브로커에 연결할 수 없습니다",
-                "could not connect to the broker",
-            );
-            server.failure(format!("{what}: {e}")).into()
+            // Refused: nothing listens, so the broker went before this check did anything.
+            if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                return super::gone::unreachable(&e, cx);
+            }
+            server
+                .failure(format!("{}: {e}", cannot_connect(cx)))
+                .into()
         })
+}
+
+pub(super) fn cannot_connect(cx: &CheckCx<'_>) -> String {
+    cx.t(
+        "브로커에 연결할 수 없습니다",
+        "could not connect to the broker",
+    )
 }
 
 /// `sub` subscribes to `topic`, and `publisher` publishes `sync` on it until `sub` gets it.
@@ -174,11 +195,12 @@ pub(super) async fn exact_topic(server: &StudentServer, cx: &mut CheckCx<'_>) ->
     let sync = format!("{SYNC}{}", cx.rng.token(6));
     let mut publisher = connect(server, cx).await?;
     let mut subs = Vec::new();
-    for t in &topics[..3] {
-        let mut sub = connect(server, cx).await?;
+    for _ in &topics[..3] {
+        subs.push(connect(server, cx).await?);
+    }
+    for (sub, t) in subs.iter_mut().zip(&topics) {
         let who = format!("SUB {t}");
-        subscribed(server, &mut sub, t, &mut publisher, &sync, &who, cx).await?;
-        subs.push(sub);
+        subscribed(server, sub, t, &mut publisher, &sync, &who, cx).await?;
     }
     let until = within(cx, WAIT);
     for (t, m) in topics.iter().zip(&texts) {
@@ -201,10 +223,10 @@ pub(super) async fn exact_topic(server: &StudentServer, cx: &mut CheckCx<'_>) ->
         if let Some((j, _)) = wrong {
             let other = &topics[j];
             let message = match cx.lang {
-                crate::i18n::Lang::Ko => {
+                Lang::Ko => {
                     format!("주제 {own}의 구독자가 다른 주제 {other}로 발행된 메시지도 받았습니다")
                 }
-                crate::i18n::Lang::En => {
+                Lang::En => {
                     format!("the subscriber of {own} also received a message published to {other}")
                 }
             };
@@ -245,19 +267,34 @@ pub(super) async fn every_subscriber(server: &StudentServer, cx: &mut CheckCx<'_
     let texts: Vec<String> = (1..=3).map(|k| text(cx.rng, &format!("m{k}"))).collect();
     let mut publisher = connect(server, cx).await?;
     let mut subs: Vec<Peer> = Vec::new();
+    for _ in 1..=3 {
+        subs.push(connect(server, cx).await?);
+    }
     for i in 1..=3 {
-        let mut sub = connect(server, cx).await?;
         let sync = peer::sync(&tok, i);
         let who = format!("{} {i}/3", cx.t("구독자", "subscriber"));
-        if let Err(v) = subscribed(server, &mut sub, &t, &mut publisher, &sync, &who, cx).await {
-            // An earlier subscriber got this one's sync instead: one subscriber per topic.
-            let earlier = subs.iter().any(|s| s.has(&t, &sync));
-            return Err(match (earlier, v) {
-                (true, Verdict::Failed(f)) => Verdict::Failed(Box::new((*f).hint("one_only"))),
-                (_, v) => v,
-            });
+        let (earlier, rest) = subs.split_at_mut(i - 1);
+        let sub = &mut rest[0];
+        if let Err(v) = subscribed(server, sub, &t, &mut publisher, &sync, &who, cx).await {
+            // An earlier subscriber got this one's sync instead: the broker keeps one
+            // subscriber per topic (the first).
+            let Some(j) = went_to(earlier, &t, &sync, cx).await else {
+                return Err(v);
+            };
+            return Err(server
+                .failure(match cx.lang {
+                    Lang::Ko => format!(
+                        "구독자 {i}/3도 같은 주제를 구독했지만(SUB {t}), 그 주제로 발행한 메시지({sync})는 먼저 구독한 구독자 {j}/3에게만 갔습니다"
+                    ),
+                    Lang::En => format!(
+                        "subscriber {i}/3 subscribed to the same topic (SUB {t}), but what was published to it ({sync}) went only to subscriber {j}/3, who subscribed earlier"
+                    ),
+                })
+                .expected(format!("{who}: MSG {t} {sync}"))
+                .actual(format!("{who}: {}", or_nothing(sub.shown(5), cx)))
+                .hint("one_only")
+                .into());
         }
-        subs.push(sub);
     }
     let until = within(cx, WAIT);
     for m in &texts {
@@ -315,6 +352,24 @@ pub(super) async fn every_subscriber(server: &StudentServer, cx: &mut CheckCx<'_
             .into());
     }
     Ok(Verdict::pass())
+}
+
+/// Which of `earlier` (subscribers of `topic`, numbered from 1) received `sync`, published for
+/// another subscriber whose subscription never came into effect. Their connections are read
+/// for a moment first: nothing read them while the grader waited for the other one.
+pub(super) async fn went_to(
+    earlier: &mut [Peer],
+    topic: &str,
+    sync: &str,
+    cx: &CheckCx<'_>,
+) -> Option<usize> {
+    let until = within(cx, Duration::from_millis(500));
+    for (j, s) in earlier.iter_mut().enumerate() {
+        if s.read_until(until, |l| peer::has(l, topic, sync)).await {
+            return Some(j + 1);
+        }
+    }
+    None
 }
 
 pub(super) async fn unsub(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {

@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
-use super::broker::{Checked, WAIT, connect, or_nothing, subscribed, text, topic, within};
+use super::broker::{
+    Checked, WAIT, cannot_connect, connect, connect_with, fenced, or_nothing, subscribed, text,
+    topic, went_to, within,
+};
+use super::gone;
 use super::peer::{self, Peer, SYNC};
 use crate::labs::CheckCx;
 use crate::labs::server::StudentServer;
@@ -27,9 +31,7 @@ pub(super) async fn slow_subscriber(server: &StudentServer, cx: &mut CheckCx<'_>
     let tok = cx.rng.token(6);
     let unit = cx.rng.token(16);
     let filler: String = unit.chars().cycle().take(SLOW_TEXT).collect();
-    let mut slow = Peer::connect_with(server.addr(), Some(SLOW_RCVBUF), within(cx, WAIT))
-        .await
-        .map_err(|e| Verdict::from(server.failure(format!("{e}"))))?;
+    let mut slow = connect_with(server, Some(SLOW_RCVBUF), cx).await?;
     let mut fast = connect(server, cx).await?;
     let mut publisher = connect(server, cx).await?;
     let who = cx.t("읽지 않을 구독자", "the subscriber that will stop reading");
@@ -37,7 +39,14 @@ pub(super) async fn slow_subscriber(server: &StudentServer, cx: &mut CheckCx<'_>
     subscribed(server, &mut slow, &t, &mut publisher, &sync, &who, cx).await?;
     let who = cx.t("계속 읽는 구독자", "the subscriber that keeps reading");
     let sync = peer::sync(&tok, 2);
-    subscribed(server, &mut fast, &t, &mut publisher, &sync, &who, cx).await?;
+    if let Err(v) = subscribed(server, &mut fast, &t, &mut publisher, &sync, &who, cx).await {
+        let first = went_to(std::slice::from_mut(&mut slow), &t, &sync, cx).await;
+        return Err(if first.is_some() {
+            one_subscriber(cx)
+        } else {
+            v
+        });
+    }
     // From here on `slow` reads nothing. The publisher keeps at most SLOW_AHEAD messages ahead
     // of what `fast` received, so a grader slowed by a busy machine never makes a broker hold
     // more for `fast` than a bounded outbox takes (the hint allows dropping or disconnecting a
@@ -97,6 +106,16 @@ pub(super) async fn slow_subscriber(server: &StudentServer, cx: &mut CheckCx<'_>
         .into())
 }
 
+/// A second subscriber of a topic gets nothing, its messages go to the first: every_subscriber
+/// fails for that, and a check that needs two subscribers of one topic cannot tell its own
+/// lesson. Skipped with the reason rather than failed for another check's lesson.
+fn one_subscriber(cx: &CheckCx<'_>) -> Verdict {
+    Verdict::Skipped(cx.t(
+        "검사하지 못했습니다: 이 검사에는 같은 주제의 구독자가 둘 필요한데, 브로커가 그 주제의 메시지를 첫 구독자에게만 보냅니다 (every_subscriber를 먼저 고치세요)",
+        "not checked: this check needs two subscribers of one topic, and the broker sends the topic's messages to the first one only (fix every_subscriber first)",
+    ))
+}
+
 pub(super) async fn subscriber_vanishes(
     server: &mut StudentServer,
     cx: &mut CheckCx<'_>,
@@ -107,25 +126,44 @@ pub(super) async fn subscriber_vanishes(
     let texts: Vec<String> = (1..=2)
         .map(|k| text(cx.rng, &format!("still{k}")))
         .collect();
-    let mut gone = connect(server, cx).await?;
+    let mut leaving = connect(server, cx).await?;
     let mut stay = connect(server, cx).await?;
     let mut publisher = connect(server, cx).await?;
     // The one that leaves subscribed first: a broker that sends in subscription order meets it
     // before the one that stays.
     let who = cx.t("떠날 구독자", "the subscriber that will leave");
     let sync = peer::sync(&tok, 1);
-    subscribed(server, &mut gone, &t, &mut publisher, &sync, &who, cx).await?;
+    subscribed(server, &mut leaving, &t, &mut publisher, &sync, &who, cx).await?;
     let who = cx.t("남는 구독자", "the subscriber that stays");
     let sync = peer::sync(&tok, 2);
-    subscribed(server, &mut stay, &t, &mut publisher, &sync, &who, cx).await?;
-    gone.reset();
+    if let Err(v) = subscribed(server, &mut stay, &t, &mut publisher, &sync, &who, cx).await {
+        let first = went_to(std::slice::from_mut(&mut leaving), &t, &sync, cx).await;
+        return Err(if first.is_some() {
+            one_subscriber(cx)
+        } else {
+            v
+        });
+    }
+    // Every copy of the sync texts reaches both first. A copy still on its way to the one that
+    // leaves would meet the reset in the broker's send rather than in its recv, and a broker
+    // that guards one and not the other would pass or fail by the grader's timing.
+    fenced(
+        &mut publisher,
+        &mut [(&mut leaving, t.as_str()), (&mut stay, t.as_str())],
+        cx,
+    )
+    .await;
+    leaving.reset();
     let after = cx.t(
         "한 구독자가 연결을 갑자기 끊은(reset) 뒤",
         "after a subscriber reset its connection,",
     );
-    if let Some(e) = server.exits_within(Duration::from_millis(500)).await {
-        let what = cx.t("브로커가 종료되었습니다", "the broker exited");
-        return Err(server.failure(format!("{after} {what} ({e})")).into());
+    // A broker that dies of it does so as soon as it sees the reset: it exits, or its main
+    // thread ends and closes the listening socket while other threads keep the process.
+    if let Some(g) = gone::within(server, Duration::from_millis(500), cx).await {
+        return Err(server
+            .failure(format!("{after} {}", gone::describe(g, cx)))
+            .into());
     }
     let until = within(cx, WAIT);
     for m in &texts {
@@ -134,11 +172,9 @@ pub(super) async fn subscriber_vanishes(
     let all = |l: &[String]| texts.iter().all(|m| peer::has(l, &t, m));
     if !stay.read_until(until, all).await {
         let got = texts.iter().filter(|m| stay.has(&t, m)).count();
-        let what = match server.exited() {
-            Some(e) => format!(
-                "{} ({e})",
-                cx.t("브로커가 종료되었습니다", "the broker exited")
-            ),
+        // One that sends to the vanished subscriber without a guard dies now, in the publish.
+        let what = match gone::within(server, Duration::from_millis(200), cx).await {
+            Some(g) => gone::describe(g, cx),
             None => format!(
                 "{}: {got} / 2",
                 cx.t(
@@ -153,8 +189,13 @@ pub(super) async fn subscriber_vanishes(
             .compare(&expected.join("\n"), &or_nothing(stay.shown_real(5), cx))
             .into());
     }
-    // And the broker still takes new connections and subscriptions.
-    let mut fresh = connect(server, cx).await?;
+    // And the broker still takes new connections and subscriptions. Refused here, it went
+    // during this check: a failure (`gone::settle` tells how), not a reason to skip.
+    let mut fresh = Peer::connect(server.addr(), within(cx, WAIT))
+        .await
+        .map_err(|e| {
+            Verdict::from(server.failure(format!("{after} {}: {e}", cannot_connect(cx))))
+        })?;
     let who = format!("{after} {}", cx.t("새 구독자", "a new subscriber"));
     let sync = peer::sync(&tok, 3);
     subscribed(server, &mut fresh, &t2, &mut publisher, &sync, &who, cx).await?;
