@@ -258,10 +258,11 @@ async fn grade(args: GradeArgs, hermetic: labs::Hermetic, network: labs::Network
         }
         programs.set_run_as(ids);
     }
-    let capture_file = match capture::plan(args.capture.as_deref(), &network, lang) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let capture_file =
+        match capture::plan(args.capture.as_deref(), &network, args.batch_child, lang) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
     let files = match reports::Files::plan(
         args.format,
         args.report.clone(),

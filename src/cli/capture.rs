@@ -11,15 +11,21 @@ use crate::labs::Network;
 use crate::net::capture::{Capture, Limits};
 
 /// The capture file to write, once `path` and the grading's network allow it; the exit code
-/// of a usage error otherwise.
+/// of a usage error otherwise. In a batch (`batch_child`) a grading that could not have its
+/// own network goes on without a capture: refusing would make it the student's setup problem,
+/// and the report already says the network was not isolated.
 pub(super) fn plan(
     path: Option<&Path>,
     network: &Network,
+    batch_child: bool,
     lang: Lang,
 ) -> Result<Option<PathBuf>, i32> {
     let Some(path) = path else {
         return Ok(None);
     };
+    if batch_child && !network.is_isolated() {
+        return Ok(None);
+    }
     if !cfg!(target_os = "linux") {
         return Err(usage(lang.pick(
             "--capture는 이 운영체제에서 쓸 수 없습니다: 채점 하나만의 네트워크(리눅스의 네트워크 네임스페이스)가 있어야 그 채점의 패킷만 기록할 수 있습니다. 리눅스(WSL 포함)에서 실행해 보세요",
