@@ -246,7 +246,7 @@ fn capture_notice(file: &str, t: &crate::net::capture::Totals, lang: Lang) -> St
     let kib = t.bytes.div_ceil(1024);
     let mut s = match lang {
         Lang::Ko => format!(
-            "캡처: {file} (패킷 {}개, {kib} KiB). Wireshark로 열거나 tshark -r {file} 로 보세요. 검사 하나만 보려면 필터 frame.comment contains \"check 검사id\"",
+            "캡처: {file} (패킷 {}개, {kib} KiB). Wireshark로 열거나 tshark -r {file} 로 보세요. 검사 하나의 패킷만 보려면 필터 frame.comment contains \"check 검사id\"를 쓰세요",
             t.written
         ),
         Lang::En => format!(
@@ -257,7 +257,7 @@ fn capture_notice(file: &str, t: &crate::net::capture::Totals, lang: Lang) -> St
     if t.sliced > 0 {
         s.push_str(&match lang {
             Lang::Ko => format!(
-                ". 한 검사에서 4 MiB가 넘게 오간 뒤의 패킷 {}개는 앞 128바이트만 기록했습니다",
+                ". 한 검사에서 4 MiB가 넘게 오간 뒤의 패킷 {}개는 앞부분 128바이트만 기록했습니다",
                 t.sliced
             ),
             Lang::En => format!(
@@ -270,7 +270,7 @@ fn capture_notice(file: &str, t: &crate::net::capture::Totals, lang: Lang) -> St
     if missing > 0 {
         s.push_str(&match lang {
             Lang::Ko => format!(
-                ". 패킷 {missing}개는 기록하지 못했습니다 (파일 크기 한도를 넘은 것 {}개, 너무 많이 몰려 커널이 버린 것 {}개)",
+                ". 패킷 {missing}개는 기록하지 못했습니다 (파일 크기 한도를 넘은 것 {}개, 한꺼번에 너무 많이 몰려 커널이 버린 것 {}개)",
                 t.over_cap, t.kernel_drops
             ),
             Lang::En => format!(

@@ -251,8 +251,8 @@ fn a_failed_check_shows_its_exchange_from_the_capture() {
         ),
         (
             "ko",
-            "네트워크에서 오간 패킷 (캡처에서):",
-            "채점기 → 학생  TCP",
+            "네트워크로 오간 패킷 (캡처에서 발췌):",
+            "채점기 → 프로그램  TCP",
         ),
     ] {
         let sub = copy_submission(&root().join("tests/fixtures/lab05/recv_1024_as_message"));

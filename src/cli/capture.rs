@@ -28,14 +28,14 @@ pub(super) fn plan(
     }
     if !cfg!(target_os = "linux") {
         return Err(usage(lang.pick(
-            "--capture는 이 운영체제에서 쓸 수 없습니다: 채점 하나만의 네트워크(리눅스의 네트워크 네임스페이스)가 있어야 그 채점의 패킷만 기록할 수 있습니다. 리눅스(WSL 포함)에서 실행해 보세요",
+            "--capture는 이 운영체제에서 쓸 수 없습니다: 채점 전용 네트워크(Linux의 네트워크 네임스페이스)가 있어야 그 채점에서 오간 패킷만 기록할 수 있습니다. Linux(WSL 포함)에서 실행해 보세요",
             "--capture is not available on this system: it records a grading's own network (a Linux network namespace), so that nothing but the grading's packets is captured; try it on Linux (WSL included)",
         )));
     }
     if let Network::Shared(why) = network {
         return Err(usage(match lang {
             Lang::Ko => format!(
-                "--capture는 채점 하나만의 네트워크가 있을 때만 쓸 수 있습니다. 이번 채점은 이 컴퓨터의 네트워크를 그대로 씁니다({why}). 이 컴퓨터의 실제 네트워크 인터페이스는 기록하지 않습니다"
+                "--capture는 채점 전용 네트워크에서만 쓸 수 있는데, 이번 채점은 이 컴퓨터의 네트워크를 그대로 씁니다({why}). 캡처는 이 컴퓨터의 실제 네트워크 인터페이스를 기록하지 않습니다"
             ),
             Lang::En => format!(
                 "--capture needs the grading's own network, and this grading uses this computer's ({why}); a capture never records this computer's own interfaces"
@@ -47,7 +47,7 @@ pub(super) fn plan(
             "--capture {}: {}",
             path.display(),
             lang.pick(
-                "폴더가 아니라 파일 이름을 주세요 (예: run.pcapng)",
+                "폴더가 아니라 파일 이름을 지정하세요 (예: run.pcapng)",
                 "give a file name, not a folder (e.g. run.pcapng)"
             )
         )));

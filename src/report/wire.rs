@@ -56,7 +56,7 @@ pub struct CaptureInfo {
 
 fn side(s: Side, lang: Lang) -> &'static str {
     match s {
-        Side::Student => lang.pick("학생", "student"),
+        Side::Student => lang.pick("프로그램", "student"),
         Side::Grader => lang.pick("채점기", "grader"),
     }
 }
@@ -105,7 +105,7 @@ pub fn text_lines(w: &Wire, lang: Lang) -> Vec<String> {
 /// The heading above a timeline.
 pub fn heading(lang: Lang) -> &'static str {
     lang.pick(
-        "네트워크에서 오간 패킷 (캡처에서)",
+        "네트워크로 오간 패킷 (캡처에서 발췌)",
         "on the wire (from the capture)",
     )
 }
@@ -146,7 +146,7 @@ mod tests {
             ]
         );
         let ko = text_lines(&w, Lang::Ko);
-        assert_eq!(ko[0], "0.012초  채점기 → 학생  UDP  4096 B  \"aaaa…\"");
+        assert_eq!(ko[0], "0.012초  채점기 → 프로그램  UDP  4096 B  \"aaaa…\"");
         assert_eq!(ko[2], "… 그 밖의 패킷 3개는 캡처 파일에 있습니다");
     }
 }

@@ -87,7 +87,7 @@ fn exited(cx: &CheckCx<'_>) -> String {
 
 fn deaf(cx: &CheckCx<'_>) -> String {
     cx.t(
-        "브로커가 연결을 더 이상 받지 않게 되었습니다",
+        "브로커가 더 이상 연결을 받지 않게 되었습니다",
         "the broker stopped accepting connections",
     )
 }
@@ -99,7 +99,7 @@ fn told(message: &str, cx: &CheckCx<'_>) -> bool {
 
 fn unreachable_head(cx: &CheckCx<'_>) -> String {
     cx.t(
-        "이 검사를 시작할 때 브로커에 연결할 수 없어 검사하지 못했습니다",
+        "이 검사를 시작할 때 브로커에 연결할 수 없어서 검사하지 못했습니다",
         "not checked: the broker could not be reached when this check began",
     )
 }
@@ -133,7 +133,7 @@ pub(super) async fn unreachable_again(
     let mut message = format!(
         "{}: {error}",
         cx.t(
-            "이 검사를 위해 다시 시작한 브로커에도 연결할 수 없습니다",
+            "이 검사를 위해 다시 시작한 브로커에도 연결할 수 없었습니다",
             "the broker, started again for this check, could not be reached either"
         )
     );

@@ -272,7 +272,7 @@ impl ClientSide {
         let f = self.failure(if after_input {
             cx.t(
                 &format!(
-                    "돌려받은 메시지를 출력하고 {waited}초가 지나 클라이언트가 입력을 기다리고 있을 때 서버가 다른 사용자의 메시지를 보냈는데, 3초 안에 출력하지 않고 다음 줄을 입력하자 그제야 출력했습니다"
+                    "돌려받은 메시지를 출력하고 {waited}초 뒤, 클라이언트가 입력을 기다리는 동안 다른 사용자의 메시지가 왔지만 3초 안에 출력하지 않았고, 다음 줄을 입력하자 그제야 출력했습니다"
                 ),
                 &format!(
                     "{waited} s after the echoes, while the client waited for input, another user's message came; it was not printed within 3 s, only once the next line was typed"
@@ -281,7 +281,7 @@ impl ClientSide {
         } else {
             cx.t(
                 &format!(
-                    "돌려받은 메시지를 출력하고 {waited}초가 지나 클라이언트가 입력을 기다리고 있을 때 서버가 메시지를 보냈는데, 출력하지 않았습니다 (3 s, 다음 줄을 입력한 뒤에도)"
+                    "돌려받은 메시지를 출력하고 {waited}초 뒤, 클라이언트가 입력을 기다리는 동안 서버가 메시지를 보냈지만 끝내 출력하지 않았습니다 (3초 동안, 다음 줄을 입력한 뒤에도)"
                 ),
                 &format!(
                     "{waited} s after the echoes, while the client waited for input, the server sent a message; it was never printed (3 s, nor after the next line)"
@@ -353,7 +353,7 @@ impl ClientSide {
                 run_url,
                 cx.t(
                     &format!(
-                        "서버가 닫은 뒤 {secs}초 안에 끝나지 않고, 채점기가 입력까지 닫자(EOF; {e}) 그제야 끝났습니다: 무언가가 아직 입력을 기다리고 있었습니다"
+                        "서버가 연결을 닫고 {secs}초가 지나도 끝나지 않다가, 채점기가 입력까지 닫자(EOF; {e}) 그제야 끝났습니다: 무언가가 아직 입력을 기다리고 있었습니다"
                     ),
                     &format!(
                         "it did not end within {secs} s of the server closing, only once its input was closed too (EOF; {e}): something still waited for input"

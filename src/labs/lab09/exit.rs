@@ -48,7 +48,7 @@ pub(super) fn ended_cleanly(f: &Finished, command: &str, limit: Duration, lang: 
     Verdict::pass_with(format!(
         "{command}: {}",
         lang.pick(
-            "SIGABRT로 끝났지만 정상 종료로 인정했습니다. 입력을 기다리던 daemon 스레드가 표준 입력의 잠금을 쥔 채로 파이썬이 종료되면, 표준 입력이 파이프일 때(채점기는 이렇게 실행합니다) CPython이 'Fatal Python error: _enter_buffered_busy'를 내고 멈춥니다. 터미널에서 실행하면 같은 프로그램이 종료 코드 0으로 끝나므로 고칠 것은 없습니다. 다만 이때는 프로그램이 내려던 종료 코드를 채점기가 볼 수 없습니다.",
+            "SIGABRT로 끝났지만 정상 종료로 인정했습니다. 입력을 기다리던 daemon 스레드가 표준 입력의 잠금(lock)을 쥔 채로 파이썬이 종료되면, 표준 입력이 파이프일 때(채점기는 이렇게 실행합니다) CPython이 'Fatal Python error: _enter_buffered_busy'를 출력하고 멈춥니다. 터미널에서 실행하면 같은 프로그램이 종료 코드 0으로 끝나므로 고칠 것은 없습니다. 다만 이때는 프로그램이 원래 돌려주려던 종료 코드를 채점기가 볼 수 없습니다.",
             "it ended with SIGABRT, counted as a clean exit: Python shut down while a daemon thread waiting for input held the lock of standard input, and when standard input is a pipe (as the grader runs it) CPython then stops with 'Fatal Python error: _enter_buffered_busy'. Run in a terminal, the same program exits with status 0, so there is nothing to fix; only the exit status your program meant to return cannot be seen.",
         )
     ))

@@ -361,22 +361,22 @@ fn no_hello(seen: &crate::counterpart::tls::Seen, cx: &CheckCx<'_>) -> String {
     let shown = crate::text::escape_student(start);
     if seen.connections == 0 {
         cx.t(
-            "클라이언트가 채점기의 서버에 연결(TCP)하지 않았습니다",
+            "클라이언트가 채점기의 서버에 TCP 연결을 맺지 않았습니다",
             "your client never connected (TCP) to the grader's server",
         )
     } else if n == 0 {
         cx.t(
-            "클라이언트가 연결(TCP)은 했지만 아무것도 보내지 않았습니다: TLS 핸드셰이크(ClientHello)가 시작되지 않았습니다",
+            "클라이언트가 TCP 연결은 맺었지만 아무것도 보내지 않았습니다: TLS 핸드셰이크(ClientHello)를 시작하지 않았습니다",
             "your client connected (TCP) but sent nothing: no TLS handshake (ClientHello) began",
         )
     } else if start.first() == Some(&0x16) {
         cx.t(
-            &format!("채점기의 서버가 {n}바이트를 받았습니다. TLS 핸드셰이크 레코드로 시작하지만 ClientHello가 끝까지 오지 않았습니다 (연결이 끊기거나 멈춤)"),
+            &format!("채점기의 서버가 TLS 핸드셰이크 레코드로 시작하는 {n}바이트를 받았지만, ClientHello가 끝까지 오지 않았습니다 (연결이 끊기거나 멈춤)"),
             &format!("the grader's server received {n} bytes that begin a TLS handshake record, but never a whole ClientHello (the connection ended or stalled)"),
         )
     } else if start.iter().take(4).all(u8::is_ascii_uppercase) {
         cx.t(
-            &format!("채점기의 서버가 TLS 핸드셰이크 대신 암호화되지 않은 글자 {n}바이트를 받았습니다: \"{shown}…\" (소켓을 ssl로 감싸지 않고 보냄)"),
+            &format!("채점기의 서버가 TLS 핸드셰이크 대신 암호화되지 않은 텍스트 {n}바이트를 받았습니다: \"{shown}…\" (소켓을 ssl로 감싸지 않고 보냄)"),
             &format!("instead of a TLS handshake the grader's server received {n} bytes of plain text: \"{shown}…\" (sent without wrapping the socket in ssl)"),
         )
     } else {

@@ -93,9 +93,9 @@ fn line(s: &Seen, student_ports: &[u16], lang: Lang) -> Option<Line> {
         Transport::Unreachable { code } => (
             "ICMP",
             match code {
-                3 if f.src.is_ipv4() => lang.pick("포트에 닿지 못함", "port unreachable").into(),
-                4 if f.src.is_ipv6() => lang.pick("포트에 닿지 못함", "port unreachable").into(),
-                _ => lang.pick("닿지 못함", "unreachable").into(),
+                3 if f.src.is_ipv4() => lang.pick("포트 도달 불가", "port unreachable").into(),
+                4 if f.src.is_ipv6() => lang.pick("포트 도달 불가", "port unreachable").into(),
+                _ => lang.pick("도달 불가", "unreachable").into(),
             },
         ),
         Transport::Tcp(flags) => {
