@@ -41,7 +41,7 @@
 //! | 4 | `labs`, `reference` | the checks; the clean references (neither uses the other) |
 //! | 3 | `counterpart`, `submission` | the grader's scripted peers; how a student's program starts |
 //! | 2 | `harness`, `net`, `report` | processes; the grader's network code; the result model and its reporters |
-//! | 1 | `lab`, `graders` | the lab registry; where grader files come from |
+//! | 1 | `lab`, `graders`, `flood` | the lab registry; where grader files come from; reading a peer that floods |
 //! | 0 | `text`, `i18n`, `rng`, `interrupt`, `wire` | foundations; each lab's wire contract |
 //!
 //! # Module map
@@ -52,6 +52,7 @@
 //! | [`wire`] | each lab's wire contract, the one home of what a student's program and the grader agree on (default ports, the texts printed or sent, paths, counts, the handout's time limits): read by the checks and the references alike |
 //! | [`lab`] | the lab registry: ids, aliases, the programs of a lab by role (server, client) and their files |
 //! | [`graders`] | where a lab's definition and snapshots are read from |
+//! | [`flood`] | what every reader of a student's program shares against a flood: a wait that looks at its deadline before each read (`flood::by`; a time-out alone never fires while every read is ready), and the [`flood::Tally`] of what came, said in words |
 //! | [`definition`] | `lab.toml`: parse, then validate into a richer type |
 //! | [`submission`] | how each of a lab's programs is launched (`grade.toml` per role, Python discovery); `submission::environment`: the one allow-list of what a student's program finds in its environment (a private `HOME`/`TMPDIR` per grading, `PORT`, `PATH`, the locale, names passed with `--pass-env` or `grade.toml` `env`) |
 //! | [`harness`] | spawning untrusted processes: a cleared environment, process groups, capped capture, standard input the grader writes (`Spec::with_stdin`, bounded by a deadline), readiness (a listening socket asked of the kernel over netlink, `harness::sockdiag`), teardown; `harness::netns` (Linux): every grading's private network namespace (fixture private IP; hermetic mode's resolver files); `harness::pidns` (Linux): its PID namespace, whose init reaps orphans, and each student process's own `/proc` and no capabilities |
@@ -123,7 +124,10 @@
 //!    failure). A graded check never warns by itself: only the runner turns an advisory
 //!    check's failure into a warning.
 //! 3. Every wait inside it goes through a deadline (the harness and [`net`] helpers take one),
-//!    and every time-out message names its limit; compare text through [`text`] so the
+//!    and every time-out message names its limit; a loop that reads what a student's program
+//!    sends looks at its deadline before each read ([`flood::by`]), keeps a bounded amount,
+//!    counts the rest, and does constant work per read, so a flood ends as the student's
+//!    failure in time; compare text through [`text`] so the
 //!    student sees what was expected, what was seen and a diff. Read output tolerantly
 //!    (surrounding spaces, blank lines, commentary) and never grade an order the lesson does
 //!    not teach. Choose the hint by what was observed ([`report::Failure::hint`]). Return
@@ -153,6 +157,7 @@ pub mod batch;
 pub mod cli;
 pub mod counterpart;
 pub mod definition;
+pub mod flood;
 pub mod graders;
 pub mod harness;
 pub mod i18n;

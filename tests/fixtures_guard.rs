@@ -101,3 +101,39 @@ fn broken_variants_are_still_the_solution_with_one_fault() {
         }
     }
 }
+
+/// The flood fixtures (issue 18) are each a lab's solution with one program flooding: the
+/// flooding file says so in a `# HOSTILE (...)` header, and the lab's other program is the
+/// solution's, unchanged, so that a test fails only for the flood.
+#[test]
+fn flood_fixtures_change_one_program_of_the_solution() {
+    let hostile = root().join("tests/fixtures/hostile");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&hostile).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.contains("_flood") || name.starts_with("lab04") {
+            continue;
+        }
+        let lab = &name[..5];
+        let (_, solution, files) = FAMILIES
+            .iter()
+            .find(|(dir, _, _)| dir.ends_with(lab))
+            .unwrap_or_else(|| panic!("{name}: no solution for {lab}"));
+        let mut flooding = 0;
+        for file in *files {
+            let base = std::fs::read_to_string(root().join(solution).join(file)).unwrap();
+            let fixture = std::fs::read_to_string(entry.path().join(file))
+                .unwrap_or_else(|e| panic!("{name}/{file}: {e}"));
+            if fixture != base {
+                assert!(
+                    fixture.starts_with("# HOSTILE ("),
+                    "{name}/{file}: a flooding file starts with a `# HOSTILE (...)` header"
+                );
+                flooding += 1;
+            }
+        }
+        assert_eq!(flooding, 1, "{name}: exactly one program floods");
+        seen += 1;
+    }
+    assert_eq!(seen, 6, "the flood fixtures of tests/flood.rs");
+}

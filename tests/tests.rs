@@ -10,6 +10,8 @@ mod cli;
 #[cfg(unix)]
 mod environment;
 mod fixtures_guard;
+#[cfg(unix)]
+mod flood;
 mod formats;
 #[cfg(unix)]
 mod hostile;

@@ -8,8 +8,10 @@
 //!
 //! A student's client is untrusted: the service serves at most [`MAX_CONNECTIONS`] at once
 //! (others are closed at once), caps a request head at [`HEAD_CAP`] and a body at
-//! [`BODY_CAP`], closes a connection idle for [`IDLE`] or older than [`LIFETIME`], stalls at
-//! most [`DELAY_CAP`], and keeps at most [`KEEP`] records.
+//! [`BODY_CAP`], closes a connection idle for [`IDLE`] or older than [`LIFETIME`] (looked at
+//! before every read: a client that floods is never idle), stalls at most [`DELAY_CAP`], keeps
+//! at most [`KEEP`] records holding [`KEEP_BYTES`] of heads and bodies, and counts every
+//! request (a client may send them without end).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -22,6 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::flood::{self, Tally};
 use crate::net::http;
 use wire::{args, headers, reason};
 
@@ -36,6 +39,9 @@ pub const LIFETIME: Duration = Duration::from_secs(60);
 /// The longest `/delay/{n}` stalls (httpbin's own limit).
 pub const DELAY_CAP: Duration = Duration::from_secs(10);
 pub const KEEP: usize = 256;
+/// Bytes of heads and bodies the kept records may hold: the lab's requests are small, and
+/// 256 bodies of a megabyte would be 256 MiB.
+pub const KEEP_BYTES: usize = 4 << 20;
 
 /// What the service answers with that a grading chooses.
 #[derive(Clone, Debug)]
@@ -106,10 +112,18 @@ impl Record {
     }
 }
 
+/// The records kept, their bytes, and every request counted.
+#[derive(Default)]
+struct Kept {
+    records: Vec<Record>,
+    bytes: usize,
+    all: Tally,
+}
+
 struct Shared {
     config: Config,
     start: Instant,
-    records: Mutex<Vec<Record>>,
+    records: Mutex<Kept>,
     flaky: AtomicU32,
     last_flaky: Mutex<Option<Instant>>,
 }
@@ -119,18 +133,21 @@ impl Shared {
         self.start.elapsed()
     }
 
-    /// Keeps `r`; its index, or `None` past [`KEEP`].
-    fn push(&self, r: Record) -> Option<usize> {
+    /// Counts a request of `size` bytes (head and body) and keeps it while there is room;
+    /// its index, or `None` past [`KEEP`] or [`KEEP_BYTES`].
+    fn push(&self, r: &Record, size: usize) -> Option<usize> {
         let mut kept = self.records.lock().ok()?;
-        (kept.len() < KEEP).then(|| {
-            kept.push(r);
-            kept.len() - 1
+        kept.all.add(size);
+        (kept.records.len() < KEEP && kept.bytes + size <= KEEP_BYTES).then(|| {
+            kept.bytes += size;
+            kept.records.push(r.clone());
+            kept.records.len() - 1
         })
     }
 
     fn finish(&self, index: Option<usize>, mut record: Record, outcome: Outcome) {
         if let (Some(i), Ok(mut kept)) = (index, self.records.lock()) {
-            kept[i].outcome = outcome;
+            kept.records[i].outcome = outcome;
         }
         if let Some(log) = &self.config.log {
             record.outcome = outcome;
@@ -165,7 +182,7 @@ impl Httpbin {
         let shared = Arc::new(Shared {
             config,
             start: Instant::now(),
-            records: Mutex::new(Vec::new()),
+            records: Mutex::new(Kept::default()),
             flaky: AtomicU32::new(0),
             last_flaky: Mutex::new(None),
         });
@@ -177,12 +194,22 @@ impl Httpbin {
         self.addr
     }
 
-    /// The requests received so far, in order of arrival (at most [`KEEP`]).
+    /// The requests received so far, in order of arrival (at most [`KEEP`] and
+    /// [`KEEP_BYTES`]).
     pub fn records(&self) -> Vec<Record> {
         self.shared
             .records
             .lock()
-            .map(|r| r.clone())
+            .map(|r| r.records.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every request received so far (whole, its head read), kept or not.
+    pub fn tally(&self) -> Tally {
+        self.shared
+            .records
+            .lock()
+            .map(|r| r.all)
             .unwrap_or_default()
     }
 }
@@ -199,31 +226,47 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let id = ids.fetch_add(1, Ordering::Relaxed);
         let shared = Arc::clone(&shared);
         async move {
+            let until = Instant::now() + LIFETIME;
             let _ =
-                tokio::time::timeout(LIFETIME, connection(stream, peer.ip(), id, &shared)).await;
+                tokio::time::timeout(LIFETIME, connection(stream, peer.ip(), id, &shared, until))
+                    .await;
         }
     })
     .await;
 }
 
-/// Reads into `buf` until the stream ends, an error, or [`IDLE`]: `false` then.
-async fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+/// Reads into `buf` until the stream ends, an error, [`IDLE`], or `until` (the connection's
+/// lifetime, looked at first: the time-out around the connection only fires while it waits,
+/// and a client that floods never lets it wait): `false` then.
+async fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>, until: Instant) -> bool {
     let mut chunk = [0u8; 8192];
+    let by = until.min(Instant::now() + IDLE);
     matches!(
-        tokio::time::timeout(IDLE, stream.read(&mut chunk)).await,
-        Ok(Ok(n)) if n > 0 && { buf.extend_from_slice(&chunk[..n]); true }
+        flood::by(by, stream.read(&mut chunk)).await,
+        Some(Ok(n)) if n > 0 && { buf.extend_from_slice(&chunk[..n]); true }
     )
 }
 
-/// Serves one connection's requests, one after another, until the client closes it.
-async fn connection(mut stream: TcpStream, peer: IpAddr, conn: u64, shared: &Shared) {
+/// Serves one connection's requests, one after another, until the client closes it or
+/// `until`.
+async fn connection(
+    mut stream: TcpStream,
+    peer: IpAddr,
+    conn: u64,
+    shared: &Shared,
+    until: Instant,
+) {
     let mut buf = Vec::new();
     loop {
+        // Searched from where the last look stopped (less the terminator's length), so a head
+        // read in pieces costs what it reads.
+        let mut looked = 0;
         let (head_end, body_start) = loop {
-            if let Some(found) = http::find_head_end(&buf, 0) {
+            if let Some(found) = http::find_head_end(&buf, looked) {
                 break found;
             }
-            if buf.len() > HEAD_CAP || !fill(&mut stream, &mut buf).await {
+            looked = buf.len().saturating_sub(3);
+            if buf.len() > HEAD_CAP || !fill(&mut stream, &mut buf, until).await {
                 return;
             }
         };
@@ -253,7 +296,7 @@ async fn connection(mut stream: TcpStream, peer: IpAddr, conn: u64, shared: &Sha
             }
         };
         while buf.len() < body_start + length {
-            if !fill(&mut stream, &mut buf).await {
+            if !fill(&mut stream, &mut buf, until).await {
                 return;
             }
         }
@@ -274,7 +317,8 @@ async fn connection(mut stream: TcpStream, peer: IpAddr, conn: u64, shared: &Sha
             outcome: Outcome::Pending,
         };
         let (status, delay, answer) = route(&record, peer, shared);
-        let (at, index) = (record.at, shared.push(record.clone()));
+        let size = body_start + length;
+        let (at, index) = (record.at, shared.push(&record, size));
         if let Some(d) = delay
             && !stall(&mut stream, &mut buf, d).await
         {
@@ -321,13 +365,12 @@ async fn stall(stream: &mut TcpStream, buf: &mut Vec<u8>, d: Duration) -> bool {
     let end = Instant::now() + d;
     let mut chunk = [0u8; 4096];
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep_until(end) => return true,
-            r = stream.read(&mut chunk) => match r {
-                Ok(0) | Err(_) => return false,
-                Ok(n) if buf.len() + n <= HEAD_CAP => buf.extend_from_slice(&chunk[..n]),
-                Ok(_) => return false,
-            },
+        // The end looked at before each read: bytes that keep coming must not stretch it.
+        match flood::by(end, stream.read(&mut chunk)).await {
+            None => return true,
+            Some(Ok(0) | Err(_)) => return false,
+            Some(Ok(n)) if buf.len() + n <= HEAD_CAP => buf.extend_from_slice(&chunk[..n]),
+            Some(Ok(_)) => return false,
         }
     }
 }

@@ -24,6 +24,8 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
+use crate::flood::Tally;
+
 pub const MAX_CONNECTIONS: usize = 8;
 pub const LINE_CAP: usize = 1024;
 pub const READY_CAP: usize = 64;
@@ -51,8 +53,11 @@ pub struct Conn {
     pub max_outstanding: usize,
     /// `END` lines sent to it.
     pub ends: usize,
-    /// Lines that were neither `READY` nor `DONE id result`, as received (escaped, clipped).
+    /// Lines that were neither `READY` nor `DONE id result`, as received (escaped, clipped):
+    /// the first [`KEEP_BAD`].
     pub bad: Vec<String>,
+    /// Every such line, kept or not (a worker that floods sends millions).
+    pub odd: Tally,
     pub closed: bool,
     outstanding: Vec<u32>,
 }
@@ -220,6 +225,7 @@ impl Dispatch {
                         );
                         self.with(|r| {
                             let c = &mut r.conns[id];
+                            c.odd.add(bytes.len());
                             if c.bad.len() < KEEP_BAD {
                                 c.bad.push(shown);
                             }
@@ -376,6 +382,22 @@ mod tests {
         drop((r1, w1));
         let rec = until(&v, |r| r.conns[0].closed).await;
         assert!(rec.finished(3));
+    }
+
+    /// A worker that floods lines that are neither READY nor DONE: every one is counted, a
+    /// few are kept, and its READY still gets a task.
+    #[tokio::test]
+    async fn a_flood_of_odd_lines_is_counted_and_kept_bounded() {
+        let v = ventilator(1, 1).await;
+        let (r, mut w) = TcpStream::connect(v.addr()).await.unwrap().into_split();
+        let mut r = BufReader::new(r);
+        let odd = format!("FLOOD {}\n", "x".repeat(500));
+        w.write_all(odd.repeat(2000).as_bytes()).await.unwrap();
+        w.write_all(b"READY\n").await.unwrap();
+        assert_eq!(line(&mut r).await, "TASK 100 3\n");
+        let rec = until(&v, |r| r.conns[0].odd.count == 2000).await;
+        assert_eq!(rec.conns[0].odd.count, 2000);
+        assert_eq!(rec.conns[0].bad.len(), KEEP_BAD);
     }
 
     /// A line without end is cut at the cap and its connection counted as closed.

@@ -7,9 +7,11 @@
 //! Its peers are untrusted: it serves at most [`MAX_CONNECTIONS`] at once (others are closed
 //! at once), takes no frame or message over [`MESSAGE_CAP`] bytes (tungstenite's limits close
 //! such a connection), gives a handshake [`HANDSHAKE`] to finish, queues at most [`QUEUE`]
-//! messages for a member that does not read (then drops that member rather than block the
-//! room), keeps at most [`KEEP`] received messages, and, as a counterpart, closes a connection
-//! older than its lifetime.
+//! messages and [`QUEUE_BYTES`] bytes for a member that does not read (then drops that member
+//! rather than block the room or grow), keeps at most [`KEEP`] received messages and
+//! [`KEEP_BYTES`] bytes (and counts every one: a client may flood), and, as a counterpart,
+//! closes a connection older than its lifetime. A wait on it ([`Room::wait_until`]) looks at
+//! its deadline on every message, so a flood cannot hold it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -27,14 +29,19 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+use crate::flood::{self, Tally};
+
 pub const MAX_CONNECTIONS: usize = 32;
 /// The largest frame and message taken (the lab's messages are short lines).
 pub const MESSAGE_CAP: usize = 64 << 10;
 pub const HANDSHAKE: Duration = Duration::from_secs(5);
-/// Messages waiting for one member's connection before the room gives up on it.
+/// Messages, and their bytes, waiting for one member's connection before the room gives up
+/// on it.
 pub const QUEUE: usize = 1024;
-/// Received messages kept for inspection.
+pub const QUEUE_BYTES: usize = 1 << 20;
+/// Received messages, and their bytes, kept for inspection.
 pub const KEEP: usize = 256;
+pub const KEEP_BYTES: usize = 1 << 20;
 
 /// The limits of both sides of the grader's WebSocket connections.
 pub fn config() -> WebSocketConfig {
@@ -58,10 +65,24 @@ enum Out {
     Close,
 }
 
+/// One member's way in: its queue, and the bytes waiting in it.
+struct Member {
+    tx: mpsc::Sender<Out>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// What the room received: the first messages, and how many came in all.
+#[derive(Default)]
+struct Kept {
+    messages: Vec<Received>,
+    bytes: usize,
+    all: Tally,
+}
+
 #[derive(Default)]
 struct Inner {
-    members: Mutex<HashMap<u64, mpsc::Sender<Out>>>,
-    received: Mutex<Vec<Received>>,
+    members: Mutex<HashMap<u64, Member>>,
+    received: Mutex<Kept>,
     next_id: AtomicU64,
     /// Handshakes completed so far.
     joined: AtomicUsize,
@@ -95,23 +116,34 @@ impl Room {
         self.inner.joined.load(Ordering::SeqCst)
     }
 
-    /// The messages received so far (at most [`KEEP`]).
+    /// The messages received so far (at most [`KEEP`] and [`KEEP_BYTES`]).
     pub fn received(&self) -> Vec<Received> {
         self.inner
             .received
             .lock()
-            .map(|r| r.clone())
+            .map(|r| r.messages.clone())
             .unwrap_or_default()
     }
 
-    /// Waits until `done(self)` holds or `deadline`; whether it held.
+    /// Every message received so far, kept or not.
+    pub fn tally(&self) -> Tally {
+        self.inner
+            .received
+            .lock()
+            .map(|r| r.all)
+            .unwrap_or_default()
+    }
+
+    /// Waits until `done(self)` holds or `deadline`; whether it held. `done` runs on every
+    /// message received (keep it cheap: [`Room::tally`], not [`Room::received`]), and the
+    /// deadline is looked at each time: a client that floods wakes the wait without end.
     pub async fn wait_until(&self, deadline: Instant, done: impl Fn(&Room) -> bool) -> bool {
         loop {
             let changed = self.inner.changed.notified();
             if done(self) {
                 return true;
             }
-            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+            if flood::by(deadline, changed).await.is_none() {
                 return done(self);
             }
         }
@@ -125,8 +157,8 @@ impl Room {
     /// Closes every member's connection with a close frame (1001, going away).
     pub fn close_all(&self) {
         if let Ok(members) = self.inner.members.lock() {
-            for tx in members.values() {
-                let _ = tx.try_send(Out::Close);
+            for m in members.values() {
+                let _ = m.tx.try_send(Out::Close);
             }
         }
     }
@@ -169,16 +201,21 @@ async fn member(stream: TcpStream, inner: &Arc<Inner>) {
     };
     let (mut sink, mut stream) = ws.split();
     let (tx, mut rx) = mpsc::channel(QUEUE);
+    let queued = Arc::new(AtomicUsize::new(0));
     let id = inner.next_id.fetch_add(1, Ordering::SeqCst);
     if let Ok(mut m) = inner.members.lock() {
-        m.insert(id, tx);
+        let queued = Arc::clone(&queued);
+        m.insert(id, Member { tx, queued });
     }
     inner.joined.fetch_add(1, Ordering::SeqCst);
     inner.changed.notify_waiters();
     let writer = async {
         while let Some(out) = rx.recv().await {
             let sent = match out {
-                Out::Text(t) => sink.send(Message::text(t)).await,
+                Out::Text(t) => {
+                    queued.fetch_sub(t.len(), Ordering::SeqCst);
+                    sink.send(Message::text(t)).await
+                }
                 Out::Close => {
                     let frame = CloseFrame {
                         code: CloseCode::Away,
@@ -197,10 +234,10 @@ async fn member(stream: TcpStream, inner: &Arc<Inner>) {
         while let Some(Ok(msg)) = stream.next().await {
             match msg {
                 Message::Text(t) => {
-                    record(inner, Received::Text(t.as_str().to_string()));
+                    record(inner, t.len(), || Received::Text(t.as_str().to_string()));
                     broadcast(inner, t.as_str());
                 }
-                Message::Binary(b) => record(inner, Received::Binary(b.len())),
+                Message::Binary(b) => record(inner, b.len(), || Received::Binary(b.len())),
                 // tungstenite queues the closing handshake's reply and sends it on the next
                 // read, which then ends the stream. Returning here would drop the reply: a
                 // client that closes and keeps receiving (`async for` after `close()`) would
@@ -221,20 +258,30 @@ async fn member(stream: TcpStream, inner: &Arc<Inner>) {
     }
 }
 
-fn record(inner: &Inner, r: Received) {
-    if let Ok(mut kept) = inner.received.lock()
-        && kept.len() < KEEP
-    {
-        kept.push(r);
+/// Counts a message of `size` bytes, and keeps it (`made` only then) while there is room.
+fn record(inner: &Inner, size: usize, made: impl FnOnce() -> Received) {
+    if let Ok(mut kept) = inner.received.lock() {
+        kept.all.add(size);
+        if kept.messages.len() < KEEP && kept.bytes + size <= KEEP_BYTES {
+            kept.bytes += size;
+            kept.messages.push(made());
+        }
     }
     inner.changed.notify_waiters();
 }
 
-/// To every member, the sender included. A member whose queue is full (it does not read) is
-/// dropped from the room rather than let it hold the others up.
+/// To every member, the sender included. A member whose queue is full (it does not read, or
+/// not as fast as another member sends) is dropped from the room rather than let it hold the
+/// others up or grow the grader.
 fn broadcast(inner: &Inner, text: &str) {
     if let Ok(mut members) = inner.members.lock() {
-        members.retain(|_, tx| tx.try_send(Out::Text(text.to_string())).is_ok());
+        members.retain(|_, m| {
+            if m.queued.load(Ordering::SeqCst) + text.len() > QUEUE_BYTES {
+                return false;
+            }
+            m.queued.fetch_add(text.len(), Ordering::SeqCst);
+            m.tx.try_send(Out::Text(text.to_string())).is_ok()
+        });
     }
 }
 
@@ -260,6 +307,37 @@ mod tests {
                 other => panic!("no text: {other:?}"),
             }
         }
+    }
+
+    /// A member that sends without pause: the room counts every message, keeps a bounded
+    /// number of bytes, drops the member once its echoes pile up unread, and a wait on it
+    /// ends at its deadline.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flooding_member_is_counted_bounded_and_does_not_hold_a_wait() {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let room = Room::start(l, Some(Duration::from_secs(15))).unwrap();
+        let mut a = join(&room).await;
+        let flood = tokio::spawn(async move {
+            let text = "y".repeat(4000);
+            let end = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < end && a.send(Message::text(text.clone())).await.is_ok() {}
+        });
+        let until = Instant::now() + Duration::from_millis(500);
+        assert!(!room.wait_until(until, |_| false).await);
+        let late = Instant::now().saturating_duration_since(until);
+        assert!(late < Duration::from_millis(300), "{late:?} late");
+        let all = room.tally();
+        let kept: usize = room
+            .received()
+            .iter()
+            .map(|r| match r {
+                Received::Text(t) => t.len(),
+                Received::Binary(n) => *n,
+            })
+            .sum();
+        assert!(all.count > room.received().len() as u64, "{all:?}");
+        assert!(kept <= KEEP_BYTES);
+        flood.abort();
     }
 
     #[tokio::test]

@@ -118,7 +118,9 @@ impl Capture {
                     return false;
                 }
             }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            // The deadline looked at before each wait: a program that prints without end
+            // wakes this loop at once, every time, and a time-out alone would never fire.
+            if crate::flood::by(deadline, notified).await.is_none() {
                 return pred(&self.searchable());
             }
         }
@@ -151,6 +153,38 @@ mod tests {
         assert_eq!(c.tail().len(), TAIL_CAP);
         let total = 600 * 4096 + 7;
         assert_eq!(c.dropped(), total - (HEAD_CAP + TAIL_CAP) as u64);
+    }
+
+    /// A program that prints without pause wakes a wait on every chunk: the wait still ends
+    /// at its deadline (issue 18; the deadline is looked at before each wait).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wait_on_endless_output_ends_at_its_deadline() {
+        let c = Capture::default();
+        let printer = {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let chunk = vec![b'x'; 64 << 10];
+                let end = Instant::now() + std::time::Duration::from_secs(10);
+                while Instant::now() < end {
+                    c.push(&chunk);
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        let until = Instant::now() + std::time::Duration::from_millis(300);
+        // A look that takes a while, as a debug build's search of a megabyte does: the wait
+        // is woken again and again, and ends at its deadline all the same.
+        let slow_look = |b: &[u8]| {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            b.ends_with(b"never")
+        };
+        assert!(!c.wait_for(until, slow_look).await);
+        let late = Instant::now().saturating_duration_since(until);
+        assert!(
+            late < std::time::Duration::from_millis(300),
+            "{late:?} late"
+        );
+        printer.abort();
     }
 
     #[tokio::test]

@@ -168,6 +168,41 @@ async fn oversized_requests_are_refused() {
     assert!(svc.records().is_empty());
 }
 
+/// Request after request with a body of a megabyte (issue 18): every one is counted, the
+/// records keep a bounded number of bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_big_requests_is_counted_and_kept_bounded() {
+    let svc = service(0).await;
+    let mut s = TcpStream::connect(svc.addr()).await.unwrap();
+    let body = vec![b'x'; BODY_CAP];
+    let head = format!("POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: {BODY_CAP}\r\n\r\n");
+    let sent = 12;
+    for _ in 0..sent {
+        s.write_all(head.as_bytes()).await.unwrap();
+        s.write_all(&body).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let limits = HttpLimits {
+            body_cap: 4 * BODY_CAP,
+            ..HttpLimits::default()
+        };
+        assert_eq!(
+            read_response(&mut s, deadline, limits)
+                .await
+                .unwrap()
+                .status,
+            200
+        );
+    }
+    assert_eq!(svc.tally().count, sent);
+    let recs = svc.records();
+    let kept: usize = recs.iter().map(|r| r.body.len()).sum();
+    assert!(
+        kept <= KEEP_BYTES && recs.len() < sent as usize,
+        "{} kept",
+        recs.len()
+    );
+}
+
 #[test]
 fn queries_and_paths_are_decoded() {
     let (p, q) = split_target("//status//404/?a=1&b=x+y%21&c&=&d=%zz%");

@@ -23,7 +23,7 @@ const MAX_CONNECTIONS: usize = 16;
 /// Entries kept in each list of a [`Seen`] (a flood records no more).
 const MAX_RECORDS: usize = 64;
 /// A request head larger than this is answered as it is.
-const MAX_HEAD: usize = 16 * 1024;
+pub const MAX_HEAD: usize = 16 * 1024;
 /// Time for a handshake, then for the request head.
 const STEP_LIMIT: Duration = Duration::from_secs(5);
 /// How long a stalling server holds a connection before dropping it.
@@ -49,6 +49,9 @@ pub struct Seen {
     /// says it saw instead of a handshake.
     pub unreadable_bytes: usize,
     pub unreadable_start: Vec<u8>,
+    /// Requests whose head reached [`MAX_HEAD`] without its end (a client that sends without
+    /// end after the handshake): answered as they were, and counted.
+    pub endless_heads: usize,
 }
 
 /// How many of the first bytes not a handshake are kept to be shown.
@@ -205,17 +208,26 @@ async fn answer(acceptor: TlsAcceptor, tcp: TcpStream, body: &str, log: &Log) {
     }
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
-    let read = tokio::time::timeout(STEP_LIMIT, async {
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
-            match tls.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
+    let until = tokio::time::Instant::now() + STEP_LIMIT;
+    let mut ended = false;
+    // Each read looks at the deadline first and searches only what it added (and the three
+    // bytes before): a client that sends without end meets the cap, in time.
+    while !ended && head.len() < MAX_HEAD {
+        match crate::flood::by(until, tls.read(&mut buf)).await {
+            None => return,
+            Some(Ok(0) | Err(_)) => break,
+            Some(Ok(n)) => {
+                let from = head.len().saturating_sub(3);
+                head.extend_from_slice(&buf[..n]);
+                ended = head[from..].windows(4).any(|w| w == b"\r\n\r\n");
             }
         }
-    })
-    .await;
-    if read.is_err() || head.is_empty() {
+    }
+    if head.is_empty() {
         return;
+    }
+    if !ended && head.len() >= MAX_HEAD {
+        record(log, |s| s.endless_heads += 1);
     }
     let line = String::from_utf8_lossy(head.split(|b| *b == b'\n').next().unwrap_or(&[]));
     let line = crate::text::clip_default(line.trim());

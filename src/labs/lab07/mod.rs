@@ -16,6 +16,7 @@ use tokio::time::Instant;
 
 use super::{BoxFuture, CheckCx, DriverEnv, LabDriver};
 use crate::counterpart::httpbin::{Config, Httpbin, Outcome, Record};
+use crate::flood::{Tally, Unit};
 use crate::harness::Finished;
 use crate::i18n::Lang;
 use crate::report::Verdict;
@@ -53,7 +54,12 @@ struct Run {
     base: String,
     f: Finished,
     records: Vec<Record>,
+    /// Every request the service received, kept or not.
+    tally: Tally,
 }
+
+/// Requests past which a run is called a flood (the handout's program sends about ten).
+const FLOOD: u64 = 64;
 
 pub struct Lab07 {
     launch: Launch,
@@ -97,10 +103,38 @@ impl Lab07 {
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 records = service.records();
             }
-            self.run = Some(Run { base, f, records });
+            let tally = service.tally();
+            self.run = Some(Run {
+                base,
+                f,
+                records,
+                tally,
+            });
         }
         Ok(self.run.as_ref().expect("made above"))
     }
+}
+
+/// A failed run that sent the service a flood of requests says how many came: what kept it
+/// from ending is seen there, not in its output.
+fn flood_said(v: Verdict, tally: Tally, lang: Lang) -> Verdict {
+    let Verdict::Failed(mut f) = v else {
+        return v;
+    };
+    if tally.count > FLOOD {
+        let got = tally.say(Unit::Requests, lang);
+        f.message = match lang {
+            Lang::Ko => format!(
+                "{}. 그동안 채점기의 서버는 {got}를 받았습니다 (과제의 프로그램이 보내는 요청은 열 개 남짓입니다)",
+                f.message
+            ),
+            Lang::En => format!(
+                "{}; the grader's service received {got} meanwhile (the handout's program sends about ten)",
+                f.message
+            ),
+        };
+    }
+    Verdict::Failed(f)
 }
 
 impl LabDriver for Lab07 {
@@ -116,9 +150,16 @@ impl LabDriver for Lab07 {
             };
             let (recs, lang) = (r.records.as_slice(), cx.lang);
             match check {
-                Check::Runs => {
-                    super::ran_cleanly(&r.f, &format!("http_client.py {}", r.base), RUN_LIMIT, lang)
-                }
+                Check::Runs => flood_said(
+                    super::ran_cleanly(
+                        &r.f,
+                        &format!("http_client.py {}", r.base),
+                        RUN_LIMIT,
+                        lang,
+                    ),
+                    r.tally,
+                    lang,
+                ),
                 Check::GetParams => judge::get_params(recs, lang),
                 Check::PostJson => judge::post_json(recs, &token, lang),
                 Check::Session => judge::session(recs, lang),

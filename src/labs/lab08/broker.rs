@@ -9,6 +9,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::peer::{self, FENCE, Peer, SYNC};
+use super::watch::Watch;
+use crate::flood::Unit;
 use crate::i18n::Lang;
 use crate::labs::CheckCx;
 use crate::labs::server::StudentServer;
@@ -54,17 +56,22 @@ pub(super) fn within(cx: &CheckCx<'_>, limit: Duration) -> Instant {
 
 /// One of the connections a check opens before it sends anything (every check opens all of
 /// its own first, so that a broker found gone here is known to have gone before the check).
-pub(super) async fn connect(server: &StudentServer, cx: &CheckCx<'_>) -> Result<Peer, Verdict> {
-    connect_with(server, None, cx).await
+pub(super) async fn connect(
+    server: &StudentServer,
+    w: &Watch,
+    cx: &CheckCx<'_>,
+) -> Result<Peer, Verdict> {
+    connect_with(server, None, w, cx).await
 }
 
 /// [`connect`] with a receive buffer of `rcvbuf` bytes.
 pub(super) async fn connect_with(
     server: &StudentServer,
     rcvbuf: Option<u32>,
+    w: &Watch,
     cx: &CheckCx<'_>,
 ) -> Result<Peer, Verdict> {
-    Peer::connect_with(server.addr(), rcvbuf, within(cx, WAIT))
+    Peer::connect_with(server.addr(), rcvbuf, w, within(cx, WAIT))
         .await
         .map_err(|e| {
             // Refused: nothing listens, so the broker went before this check did anything.
@@ -103,6 +110,17 @@ pub(super) async fn subscribed(
             "브로커가 이 연결을 닫았습니다",
             "the broker closed this connection",
         )
+    } else if sub.received.count > 0 {
+        // Lines came, only not this one: say how many, not that nothing came.
+        let got = sub.received.say(Unit::Lines, cx.lang);
+        match cx.lang {
+            Lang::Ko => format!(
+                "3초 동안 PUB을 거듭 보냈지만, 구독자가 받은 {got} 가운데 이 MSG 줄은 없었습니다"
+            ),
+            Lang::En => format!(
+                "PUB was sent again and again for 3 s; the subscriber received {got}, and none was this MSG line"
+            ),
+        }
     } else {
         cx.t(
             "3초 동안 PUB을 거듭 보냈지만 구독자에게 MSG 줄이 오지 않았습니다",
@@ -141,7 +159,7 @@ pub(super) async fn fenced(
         for (i, (sub, topic)) in subs.iter_mut().enumerate() {
             if !arrived[i] {
                 let step = by.min(Instant::now() + Duration::from_millis(50));
-                arrived[i] = sub.read_until(step, |l| peer::has(l, topic, &fence)).await;
+                arrived[i] = sub.read_until(step, |l| peer::is(l, topic, &fence)).await;
                 if arrived[i] && by == until {
                     by = until.min(Instant::now() + Duration::from_secs(1));
                 }
@@ -154,17 +172,17 @@ pub(super) async fn fenced(
     arrived
 }
 
-pub(super) async fn delivers(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+pub(super) async fn delivers(server: &StudentServer, cx: &mut CheckCx<'_>, w: &Watch) -> Checked {
     let t = topic(cx.rng, 0);
     let sync = format!("{SYNC}{}", cx.rng.token(6));
     let m = text(cx.rng, "hello");
-    let mut sub = connect(server, cx).await?;
-    let mut publisher = connect(server, cx).await?;
+    let mut sub = connect(server, w, cx).await?;
+    let mut publisher = connect(server, w, cx).await?;
     let who = cx.t("구독자", "the subscriber");
     subscribed(server, &mut sub, &t, &mut publisher, &sync, &who, cx).await?;
     let until = within(cx, WAIT);
     let _ = publisher.send(&format!("PUB {t} {m}"), until).await;
-    if sub.read_until(until, |l| peer::has(l, &t, &m)).await {
+    if sub.read_until(until, |l| peer::is(l, &t, &m)).await {
         return Ok(Verdict::pass());
     }
     Err(server
@@ -179,7 +197,11 @@ pub(super) async fn delivers(server: &StudentServer, cx: &mut CheckCx<'_>) -> Ch
         .into())
 }
 
-pub(super) async fn exact_topic(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+pub(super) async fn exact_topic(
+    server: &StudentServer,
+    cx: &mut CheckCx<'_>,
+    w: &Watch,
+) -> Checked {
     let first = cx.rng.range(0, 7) as usize;
     let base = topic(cx.rng, first);
     let suffix = ["letter", "s", "feed", "2"][cx.rng.range(0, 3) as usize];
@@ -193,10 +215,10 @@ pub(super) async fn exact_topic(server: &StudentServer, cx: &mut CheckCx<'_>) ->
     ];
     let texts: Vec<String> = topics.iter().map(|t| text(cx.rng, t)).collect();
     let sync = format!("{SYNC}{}", cx.rng.token(6));
-    let mut publisher = connect(server, cx).await?;
+    let mut publisher = connect(server, w, cx).await?;
     let mut subs = Vec::new();
     for _ in &topics[..3] {
-        subs.push(connect(server, cx).await?);
+        subs.push(connect(server, w, cx).await?);
     }
     for (sub, t) in subs.iter_mut().zip(&topics) {
         let who = format!("SUB {t}");
@@ -260,15 +282,19 @@ pub(super) async fn exact_topic(server: &StudentServer, cx: &mut CheckCx<'_>) ->
     Ok(Verdict::pass())
 }
 
-pub(super) async fn every_subscriber(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+pub(super) async fn every_subscriber(
+    server: &StudentServer,
+    cx: &mut CheckCx<'_>,
+    w: &Watch,
+) -> Checked {
     let word = cx.rng.range(0, 7) as usize;
     let t = topic(cx.rng, word);
     let tok = cx.rng.token(6);
     let texts: Vec<String> = (1..=3).map(|k| text(cx.rng, &format!("m{k}"))).collect();
-    let mut publisher = connect(server, cx).await?;
+    let mut publisher = connect(server, w, cx).await?;
     let mut subs: Vec<Peer> = Vec::new();
     for _ in 1..=3 {
-        subs.push(connect(server, cx).await?);
+        subs.push(connect(server, w, cx).await?);
     }
     for i in 1..=3 {
         let sync = peer::sync(&tok, i);
@@ -365,14 +391,14 @@ pub(super) async fn went_to(
 ) -> Option<usize> {
     let until = within(cx, Duration::from_millis(500));
     for (j, s) in earlier.iter_mut().enumerate() {
-        if s.read_until(until, |l| peer::has(l, topic, sync)).await {
+        if s.read_until(until, |l| peer::is(l, topic, sync)).await {
             return Some(j + 1);
         }
     }
     None
 }
 
-pub(super) async fn unsub(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+pub(super) async fn unsub(server: &StudentServer, cx: &mut CheckCx<'_>, w: &Watch) -> Checked {
     let first = cx.rng.range(0, 7) as usize;
     let (t, control, later) = (
         topic(cx.rng, first),
@@ -384,9 +410,9 @@ pub(super) async fn unsub(server: &StudentServer, cx: &mut CheckCx<'_>) -> Check
         .map(|k| text(cx.rng, &format!("after-unsub{k}")))
         .collect();
     let (mut sub, mut other, mut publisher) = (
-        connect(server, cx).await?,
-        connect(server, cx).await?,
-        connect(server, cx).await?,
+        connect(server, w, cx).await?,
+        connect(server, w, cx).await?,
+        connect(server, w, cx).await?,
     );
     let who = cx.t("구독자", "the subscriber");
     let sync = peer::sync(&tok, 1);
@@ -410,7 +436,7 @@ pub(super) async fn unsub(server: &StudentServer, cx: &mut CheckCx<'_>) -> Check
     let _ = sub.send(&format!("UNSUB {t}"), until).await;
     let _ = sub.send(&format!("PUB {control} {mark}"), until).await;
     if !other
-        .read_until(until, |l| peer::has(l, &control, &mark))
+        .read_until(until, |l| peer::is(l, &control, &mark))
         .await
     {
         return Err(server

@@ -14,6 +14,7 @@ mod broker;
 mod gone;
 mod peer;
 mod resilience;
+mod watch;
 mod workers;
 
 use super::server::StudentServer;
@@ -31,13 +32,13 @@ checks! {
     enum Check {
         Starts = "starts",
         UsesPort = "uses_port" needs ["starts"],
-        Delivers = "delivers" needs ["starts"],
-        ExactTopic = "exact_topic" needs ["starts"] hints ["prefix"],
-        EverySubscriber = "every_subscriber" needs ["starts"] hints ["one_only", "twice"],
-        Unsub = "unsub" needs ["starts"],
-        SlowSubscriber = "slow_subscriber" needs ["starts"],
-        SubscriberVanishes = "subscriber_vanishes" needs ["starts"],
-        SeveralPublishers = "several_publishers" needs ["starts"],
+        Delivers = "delivers" needs ["starts"] hints ["flood"],
+        ExactTopic = "exact_topic" needs ["starts"] hints ["prefix", "flood"],
+        EverySubscriber = "every_subscriber" needs ["starts"] hints ["one_only", "twice", "flood"],
+        Unsub = "unsub" needs ["starts"] hints ["flood"],
+        SlowSubscriber = "slow_subscriber" needs ["starts"] hints ["flood"],
+        SubscriberVanishes = "subscriber_vanishes" needs ["starts"] hints ["flood"],
+        SeveralPublishers = "several_publishers" needs ["starts"] hints ["flood"],
         ClientReady = "client_ready",
         ClientResults = "client_results" needs ["client_ready"],
         ClientNoneLost = "client_none_lost" needs ["client_ready"] hints ["stopped_asking"],
@@ -125,16 +126,18 @@ impl LabDriver for Lab08 {
     }
 }
 
-/// One run of a broker check.
+/// One run of a broker check. Its connections share a [`watch::Watch`]: a flood any of them
+/// met decides the verdict ([`watch::Watch::judge`]).
 async fn broker_check(check: Check, server: &mut StudentServer, cx: &mut CheckCx<'_>) -> Verdict {
-    match check {
-        Check::Delivers => flat(broker::delivers(server, cx).await),
-        Check::ExactTopic => flat(broker::exact_topic(server, cx).await),
-        Check::EverySubscriber => flat(broker::every_subscriber(server, cx).await),
-        Check::Unsub => flat(broker::unsub(server, cx).await),
-        Check::SlowSubscriber => flat(resilience::slow_subscriber(server, cx).await),
-        Check::SubscriberVanishes => flat(resilience::subscriber_vanishes(server, cx).await),
-        Check::SeveralPublishers => flat(resilience::several_publishers(server, cx).await),
+    let w = watch::Watch::default();
+    let v = match check {
+        Check::Delivers => flat(broker::delivers(server, cx, &w).await),
+        Check::ExactTopic => flat(broker::exact_topic(server, cx, &w).await),
+        Check::EverySubscriber => flat(broker::every_subscriber(server, cx, &w).await),
+        Check::Unsub => flat(broker::unsub(server, cx, &w).await),
+        Check::SlowSubscriber => flat(resilience::slow_subscriber(server, cx, &w).await),
+        Check::SubscriberVanishes => flat(resilience::subscriber_vanishes(server, cx, &w).await),
+        Check::SeveralPublishers => flat(resilience::several_publishers(server, cx, &w).await),
         Check::Starts
         | Check::UsesPort
         | Check::ClientReady
@@ -143,6 +146,7 @@ async fn broker_check(check: Check, server: &mut StudentServer, cx: &mut CheckCx
         | Check::ClientNoDuplicates
         | Check::ClientOneAtATime
         | Check::ClientSpread
-        | Check::ClientExits => Verdict::Error(format!("{check:?} is not a broker check")),
-    }
+        | Check::ClientExits => return Verdict::Error(format!("{check:?} is not a broker check")),
+    };
+    w.judge(v, server, cx)
 }

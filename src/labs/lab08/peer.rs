@@ -1,6 +1,10 @@
 //! The grader's own publish-subscribe clients for a student's broker: a connection that sends
 //! `SUB`/`UNSUB`/`PUB` lines and reads `MSG` lines back, every read and write bounded by a
-//! deadline, the lines kept capped (a broker may flood or send a line without end).
+//! deadline. A broker may flood (lines as fast as it can write them) or send a line without
+//! end: each read does work in proportion to what it read only (a wait looks at each new line
+//! once, never at all the lines again), the lines kept are capped, and a connection sent more
+//! than the cap is *flooded*: its reading stops there and the check fails for it
+//! ([`super::watch`]), saying how much came.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -9,11 +13,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::Instant;
 
+use super::watch::Watch;
+use crate::flood::{self, Tally};
+
 /// The longest line kept; a longer one is cut and marked.
 const LINE_CAP: usize = 64 << 10;
-/// Lines and bytes kept per connection; later lines are only counted.
-const KEEP_LINES: usize = 4096;
-const KEEP_BYTES: usize = 4 << 20;
+/// Lines and bytes kept per connection. A check publishes a few dozen short lines (the slow
+/// subscriber's megabytes are counted, never kept): a connection sent more than this was
+/// flooded.
+pub(super) const KEEP_LINES: usize = 1024;
+pub(super) const KEEP_BYTES: usize = 1 << 20;
 
 /// Texts the grader publishes to synchronize with the broker start with these, so that the
 /// checks can leave them out of what they count.
@@ -28,51 +37,58 @@ pub(super) fn sync(tok: &str, k: usize) -> String {
 pub(super) struct Peer {
     stream: TcpStream,
     buf: Vec<u8>,
-    /// Complete lines received, without their `\n` (and `\r`).
+    /// The first complete lines received, without their `\n` (and `\r`), up to
+    /// [`KEEP_LINES`] and [`KEEP_BYTES`].
     pub lines: Vec<String>,
-    /// Lines received beyond [`KEEP_LINES`] or [`KEEP_BYTES`].
-    pub dropped: usize,
     kept_bytes: usize,
+    /// Every line received, kept or not.
+    pub received: Tally,
+    /// Lines received past [`KEEP_LINES`] or [`KEEP_BYTES`] while waiting: a flood.
+    dropped: u64,
     /// The broker closed (or reset) this connection.
     pub closed: bool,
+    watch: Watch,
 }
 
 impl Peer {
-    pub async fn connect(addr: SocketAddr, until: Instant) -> std::io::Result<Peer> {
-        Self::connect_with(addr, None, until).await
+    pub async fn connect(addr: SocketAddr, watch: &Watch, until: Instant) -> std::io::Result<Peer> {
+        Self::connect_with(addr, None, watch, until).await
     }
 
     /// Connects with a small receive buffer (`rcvbuf` bytes): a subscriber that stops reading
-    /// then fills up soon.
+    /// then fills up soon. A flood it meets is noted in `watch`.
     pub async fn connect_with(
         addr: SocketAddr,
         rcvbuf: Option<u32>,
+        watch: &Watch,
         until: Instant,
     ) -> std::io::Result<Peer> {
         let socket = TcpSocket::new_v4()?;
         if let Some(size) = rcvbuf {
             socket.set_recv_buffer_size(size)?;
         }
-        let stream = match tokio::time::timeout_at(until, socket.connect(addr)).await {
-            Ok(s) => s?,
-            Err(_) => return Err(std::io::ErrorKind::TimedOut.into()),
+        let stream = match flood::by(until, socket.connect(addr)).await {
+            Some(s) => s?,
+            None => return Err(std::io::ErrorKind::TimedOut.into()),
         };
         let _ = stream.set_nodelay(true);
         Ok(Peer {
             stream,
             buf: Vec::new(),
             lines: Vec::new(),
-            dropped: 0,
             kept_bytes: 0,
+            received: Tally::default(),
+            dropped: 0,
             closed: false,
+            watch: watch.clone(),
         })
     }
 
     /// Writes `bytes` whole, until `until`; false when that failed or took too long.
     pub async fn write(&mut self, bytes: &[u8], until: Instant) -> bool {
         matches!(
-            tokio::time::timeout_at(until, self.stream.write_all(bytes)).await,
-            Ok(Ok(()))
+            flood::by(until, self.stream.write_all(bytes)).await,
+            Some(Ok(()))
         )
     }
 
@@ -81,17 +97,32 @@ impl Peer {
         self.write(format!("{line}\n").as_bytes(), until).await
     }
 
-    /// Reads lines until `done(lines)` holds (true), the connection ends, or `until` (false).
-    pub async fn read_until(&mut self, until: Instant, done: impl Fn(&[String]) -> bool) -> bool {
+    /// More lines came than the grader keeps: nothing it waits for is read any more.
+    pub fn flooded(&self) -> bool {
+        self.dropped > 0
+    }
+
+    /// Reads until `want` has held for some line (it sees each line once, in order, those
+    /// received before this wait first), the connection ends, the connection is flooded, or
+    /// `until`; whether it held. `want` may keep state: "each of these came".
+    pub async fn read_until(&mut self, until: Instant, mut want: impl FnMut(&str) -> bool) -> bool {
+        if self.lines.iter().any(|l| want(l)) {
+            return true;
+        }
         loop {
-            while let Some(line) = self.next_line() {
-                self.keep(&line);
+            if self.flooded() {
+                return false;
             }
-            if done(&self.lines) {
+            let mut held = false;
+            self.take_lines(|line| {
+                held = held || want(line);
+                !held
+            });
+            if held {
                 return true;
             }
             if !self.fill(until).await {
-                return done(&self.lines);
+                return false;
             }
         }
     }
@@ -106,11 +137,16 @@ impl Peer {
     ) -> usize {
         let mut n = 0;
         loop {
-            while let Some(line) = self.next_line() {
-                if counts(String::from_utf8_lossy(&line).trim_end_matches('\r')) {
+            let mut buf = std::mem::take(&mut self.buf);
+            let used = split_lines(&buf, |line| {
+                self.received.add(line.len() + 1);
+                if counts(text(line).as_ref()) {
                     n += 1;
                 }
-            }
+                true
+            });
+            buf.drain(..used);
+            self.buf = buf;
             if n >= want || !self.fill(until).await {
                 return n;
             }
@@ -118,46 +154,53 @@ impl Peer {
     }
 
     /// Reads what is there (waiting until `until`); false when nothing more will come by then.
+    /// The deadline is looked at before the read: a broker that floods never lets one wait.
     async fn fill(&mut self, until: Instant) -> bool {
         if self.closed {
             return false;
         }
         let mut chunk = [0u8; 16 << 10];
-        match tokio::time::timeout_at(until, self.stream.read(&mut chunk)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => {
+        match flood::by(until, self.stream.read(&mut chunk)).await {
+            Some(Ok(0)) | Some(Err(_)) => {
                 self.closed = true;
                 false
             }
-            Ok(Ok(n)) => {
+            Some(Ok(n)) => {
                 self.buf.extend_from_slice(&chunk[..n]);
                 true
             }
-            Err(_) => false,
+            None => false,
         }
     }
 
-    /// The next complete line (without `\n`), or a line without end cut at [`LINE_CAP`].
-    fn next_line(&mut self) -> Option<Vec<u8>> {
-        if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
-            return Some(self.buf.drain(..=i).take(i).collect());
+    /// Takes the complete lines out of the buffer (and a line without end cut at
+    /// [`LINE_CAP`]), keeping each and giving it to `each` until that returns false. The
+    /// buffer is cut once, not once a line: a flood of short lines costs what it reads.
+    fn take_lines(&mut self, mut each: impl FnMut(&str) -> bool) {
+        let buf = std::mem::take(&mut self.buf);
+        let mut go_on = true;
+        let used = split_lines(&buf, |line| {
+            let line = text(line);
+            self.keep(&line);
+            go_on = go_on && each(&line);
+            go_on && !self.flooded()
+        });
+        let mut buf = buf;
+        buf.drain(..used);
+        self.buf = buf;
+        if self.flooded() {
+            self.watch.note(self.received, &self.lines);
         }
-        if self.buf.len() > LINE_CAP {
-            let mut cut = std::mem::take(&mut self.buf);
-            cut.truncate(200);
-            cut.extend_from_slice(" ... (no newline in 64 KiB)".as_bytes());
-            return Some(cut);
-        }
-        None
     }
 
-    fn keep(&mut self, line: &[u8]) {
+    fn keep(&mut self, line: &str) {
+        self.received.add(line.len() + 1);
         if self.lines.len() >= KEEP_LINES || self.kept_bytes + line.len() > KEEP_BYTES {
             self.dropped += 1;
             return;
         }
         self.kept_bytes += line.len();
-        let text = String::from_utf8_lossy(line);
-        self.lines.push(text.trim_end_matches('\r').to_string());
+        self.lines.push(line.to_string());
     }
 
     /// Resets the connection (what a crashed or killed client leaves behind), not a polite close.
@@ -222,6 +265,41 @@ impl Drop for Peer {
     }
 }
 
+/// Gives each complete line of `buf` (without its `\n`), and a line without end once it
+/// passes [`LINE_CAP`] (cut and marked), to `each` until that returns false; how many bytes of
+/// `buf` were used up.
+fn split_lines(buf: &[u8], mut each: impl FnMut(&[u8]) -> bool) -> usize {
+    let mut start = 0;
+    while start < buf.len() {
+        let rest = &buf[start..];
+        let go_on = match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                start += i + 1;
+                each(&rest[..i])
+            }
+            None if rest.len() > LINE_CAP => {
+                start = buf.len();
+                let mut cut = rest[..200].to_vec();
+                cut.extend_from_slice(" ... (no newline in 64 KiB)".as_bytes());
+                each(&cut)
+            }
+            None => break,
+        };
+        if !go_on {
+            break;
+        }
+    }
+    start
+}
+
+/// A received line as text (`\r` dropped, invalid UTF-8 replaced).
+fn text(line: &[u8]) -> std::borrow::Cow<'_, str> {
+    match String::from_utf8_lossy(line) {
+        std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(s.trim_end_matches('\r')),
+        std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.trim_end_matches('\r').to_string()),
+    }
+}
+
 /// `MSG topic text` split into (topic, text).
 pub(super) fn msg(line: &str) -> Option<(&str, &str)> {
     line.strip_prefix("MSG ")?.split_once(' ')
@@ -232,7 +310,21 @@ fn is_marker(text: &str) -> bool {
 }
 
 pub(super) fn has(lines: &[String], topic: &str, text: &str) -> bool {
-    lines.iter().any(|l| msg(l) == Some((topic, text)))
+    lines.iter().any(|l| is(l, topic, text))
+}
+
+/// Whether `line` is `MSG topic text`.
+pub(super) fn is(line: &str, topic: &str, text: &str) -> bool {
+    msg(line) == Some((topic, text))
+}
+
+/// A `want` for [`Peer::read_until`]: each of `texts` came as `MSG topic text`.
+pub(super) fn all_of<'a>(topic: &'a str, texts: Vec<&'a str>) -> impl FnMut(&str) -> bool + 'a {
+    let mut missing = texts;
+    move |line| {
+        missing.retain(|m| !is(line, topic, m));
+        missing.is_empty()
+    }
 }
 
 /// `sub` subscribes to `topic`; then `publisher` publishes `sync` on it again and again (the
@@ -251,10 +343,10 @@ pub(super) async fn subscribe(
     loop {
         let _ = publisher.send(&format!("PUB {topic} {sync}"), until).await;
         let step = (Instant::now() + pause).min(until);
-        if sub.read_until(step, |l| has(l, topic, sync)).await {
+        if sub.read_until(step, |l| is(l, topic, sync)).await {
             return true;
         }
-        if sub.closed || Instant::now() >= until {
+        if sub.closed || sub.flooded() || Instant::now() >= until {
             return false;
         }
         pause = (pause * 2).min(Duration::from_millis(200));
@@ -264,6 +356,95 @@ pub(super) async fn subscribe(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::net::Ipv4Addr;
+    use tokio::net::TcpListener;
+
+    /// A broker that writes `line` to its one connection without pause, whatever it
+    /// receives, for at most `secs` seconds.
+    async fn flooding_broker(line: &'static [u8], secs: u64) -> SocketAddr {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let batch = line.repeat((64 << 10) / line.len());
+            let end = Instant::now() + Duration::from_secs(secs);
+            while Instant::now() < end && s.write_all(&batch).await.is_ok() {}
+        });
+        addr
+    }
+
+    /// The broker: lines of 4000 bytes, as fast as it can. A wait for a line that
+    /// never comes stops at the flood, long before its deadline, and says how much came.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wait_on_a_flood_stops_once_it_is_a_flood_and_notes_it() {
+        let mut line = b"MSG news flood ".to_vec();
+        line.resize(3999, b'x');
+        line.push(b'\n');
+        let line: &'static [u8] = line.leak();
+        let addr = flooding_broker(line, 10).await;
+        let w = Watch::default();
+        let start = Instant::now();
+        let mut p = Peer::connect(addr, &w, start + Duration::from_secs(5))
+            .await
+            .unwrap();
+        let held = p
+            .read_until(start + Duration::from_secs(5), |l| l == "never")
+            .await;
+        assert!(!held && p.flooded());
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(p.lines.len() <= KEEP_LINES);
+        let f = w.flood().expect("the flood is noted for the check");
+        assert!(f.received.count > p.lines.len() as u64);
+        assert!(f.first[0].starts_with("MSG news flood"));
+    }
+
+    /// Lines counted, not kept (the slow subscriber's): a flood of one-byte lines ends at the
+    /// deadline, however fast it comes, and each read costs what it read.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn counting_a_flood_of_short_lines_ends_at_the_deadline() {
+        let addr = flooding_broker(b"\n", 10).await;
+        let w = Watch::default();
+        let start = Instant::now();
+        let mut p = Peer::connect(addr, &w, start + Duration::from_secs(5))
+            .await
+            .unwrap();
+        let until = start + Duration::from_millis(300);
+        let n = p.count(until, usize::MAX, |l| l == "never").await;
+        let late = Instant::now().saturating_duration_since(until);
+        assert_eq!(n, 0);
+        assert!(late < Duration::from_millis(200), "{late:?} late");
+        assert!(p.received.count > 1_000, "{:?}", p.received);
+        assert!(p.lines.is_empty() && !p.flooded() && w.flood().is_none());
+    }
+
+    #[test]
+    fn lines_are_split_once_and_a_line_without_end_is_cut() {
+        let mut seen = Vec::new();
+        let used = split_lines(b"a\nbb\r\nccc", |l| {
+            seen.push(text(l).into_owned());
+            true
+        });
+        assert_eq!(
+            (seen.as_slice(), used),
+            (&["a".to_string(), "bb".into()][..], 6)
+        );
+        let endless = vec![b'z'; LINE_CAP + 1];
+        let mut cut = Vec::new();
+        assert_eq!(
+            split_lines(&endless, |l| {
+                cut.push(l.len());
+                true
+            }),
+            endless.len()
+        );
+        assert_eq!(cut.len(), 1);
+        assert!(cut[0] < 300);
+    }
 
     #[test]
     fn a_msg_line_splits_at_the_first_two_spaces_only() {

@@ -9,6 +9,7 @@ use super::broker::{
 };
 use super::gone;
 use super::peer::{self, Peer, SYNC};
+use super::watch::Watch;
 use crate::labs::CheckCx;
 use crate::labs::server::StudentServer;
 use crate::report::Verdict;
@@ -25,15 +26,19 @@ const SLOW_AHEAD: usize = 64;
 /// The receive buffer of the subscriber that stops reading: small, so it fills soon.
 const SLOW_RCVBUF: u32 = 4096;
 
-pub(super) async fn slow_subscriber(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+pub(super) async fn slow_subscriber(
+    server: &StudentServer,
+    cx: &mut CheckCx<'_>,
+    w: &Watch,
+) -> Checked {
     let word = cx.rng.range(0, 7) as usize;
     let t = topic(cx.rng, word);
     let tok = cx.rng.token(6);
     let unit = cx.rng.token(16);
     let filler: String = unit.chars().cycle().take(SLOW_TEXT).collect();
-    let mut slow = connect_with(server, Some(SLOW_RCVBUF), cx).await?;
-    let mut fast = connect(server, cx).await?;
-    let mut publisher = connect(server, cx).await?;
+    let mut slow = connect_with(server, Some(SLOW_RCVBUF), w, cx).await?;
+    let mut fast = connect(server, w, cx).await?;
+    let mut publisher = connect(server, w, cx).await?;
     let who = cx.t("읽지 않을 구독자", "the subscriber that will stop reading");
     let sync = peer::sync(&tok, 1);
     subscribed(server, &mut slow, &t, &mut publisher, &sync, &who, cx).await?;
@@ -66,8 +71,8 @@ pub(super) async fn slow_subscriber(server: &StudentServer, cx: &mut CheckCx<'_>
                 }
                 sent = room;
             } else if !matches!(
-                tokio::time::timeout_at(until, received.changed()).await,
-                Ok(Ok(()))
+                crate::flood::by(until, received.changed()).await,
+                Some(Ok(()))
             ) {
                 return;
             }
@@ -119,6 +124,7 @@ fn one_subscriber(cx: &CheckCx<'_>) -> Verdict {
 pub(super) async fn subscriber_vanishes(
     server: &mut StudentServer,
     cx: &mut CheckCx<'_>,
+    w: &Watch,
 ) -> Checked {
     let word = cx.rng.range(0, 7) as usize;
     let (t, t2) = (topic(cx.rng, word), topic(cx.rng, word + 1));
@@ -126,9 +132,9 @@ pub(super) async fn subscriber_vanishes(
     let texts: Vec<String> = (1..=2)
         .map(|k| text(cx.rng, &format!("still{k}")))
         .collect();
-    let mut leaving = connect(server, cx).await?;
-    let mut stay = connect(server, cx).await?;
-    let mut publisher = connect(server, cx).await?;
+    let mut leaving = connect(server, w, cx).await?;
+    let mut stay = connect(server, w, cx).await?;
+    let mut publisher = connect(server, w, cx).await?;
     // The one that leaves subscribed first: a broker that sends in subscription order meets it
     // before the one that stays.
     let who = cx.t("떠날 구독자", "the subscriber that will leave");
@@ -169,7 +175,7 @@ pub(super) async fn subscriber_vanishes(
     for m in &texts {
         let _ = publisher.send(&format!("PUB {t} {m}"), until).await;
     }
-    let all = |l: &[String]| texts.iter().all(|m| peer::has(l, &t, m));
+    let all = peer::all_of(&t, texts.iter().map(String::as_str).collect());
     if !stay.read_until(until, all).await {
         let got = texts.iter().filter(|m| stay.has(&t, m)).count();
         // One that sends to the vanished subscriber without a guard dies now, in the publish.
@@ -191,7 +197,7 @@ pub(super) async fn subscriber_vanishes(
     }
     // And the broker still takes new connections and subscriptions. Refused here, it went
     // during this check: a failure (`gone::settle` tells how), not a reason to skip.
-    let mut fresh = Peer::connect(server.addr(), within(cx, WAIT))
+    let mut fresh = Peer::connect(server.addr(), w, within(cx, WAIT))
         .await
         .map_err(|e| {
             Verdict::from(server.failure(format!("{after} {}: {e}", cannot_connect(cx))))
@@ -202,7 +208,11 @@ pub(super) async fn subscriber_vanishes(
     Ok(Verdict::pass())
 }
 
-pub(super) async fn several_publishers(server: &StudentServer, cx: &mut CheckCx<'_>) -> Checked {
+pub(super) async fn several_publishers(
+    server: &StudentServer,
+    cx: &mut CheckCx<'_>,
+    w: &Watch,
+) -> Checked {
     let word = cx.rng.range(0, 7) as usize;
     let t = topic(cx.rng, word);
     let sync = format!("{SYNC}{}", cx.rng.token(6));
@@ -213,10 +223,10 @@ pub(super) async fn several_publishers(server: &StudentServer, cx: &mut CheckCx<
                 .collect()
         })
         .collect();
-    let mut sub = connect(server, cx).await?;
+    let mut sub = connect(server, w, cx).await?;
     let mut publishers = Vec::new();
     for _ in 0..3 {
-        publishers.push(connect(server, cx).await?);
+        publishers.push(connect(server, w, cx).await?);
     }
     let who = cx.t("구독자", "the subscriber");
     subscribed(server, &mut sub, &t, &mut publishers[0], &sync, &who, cx).await?;
@@ -245,10 +255,8 @@ pub(super) async fn several_publishers(server: &StudentServer, cx: &mut CheckCx<
         tokio::time::sleep(Duration::from_millis(3)).await;
     }
     let all: Vec<&String> = texts.iter().flatten().collect();
-    if sub
-        .read_until(until, |l| all.iter().all(|m| peer::has(l, &t, m)))
-        .await
-    {
+    let want = peer::all_of(&t, all.iter().map(|m| m.as_str()).collect());
+    if sub.read_until(until, want).await {
         return Ok(Verdict::pass());
     }
     let got = all.iter().filter(|m| sub.has(&t, m)).count();

@@ -11,7 +11,9 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use crate::counterpart::ventilator::{Record, Task, Ventilator};
+use crate::flood::Unit;
 use crate::harness::{Exit, Finished, Limits, Supervised};
+use crate::i18n::Lang;
 use crate::labs::{CheckCx, spawn_failure};
 use crate::report::{Failure, Verdict};
 use crate::rng::Rng;
@@ -185,14 +187,27 @@ impl Workers {
         };
         let by_id: HashMap<u32, u64> = s.tasks.iter().map(|t| (t.id, t.n)).collect();
         for c in &s.record.conns {
-            if let Some(bad) = c.bad.first() {
-                return Failure::new(cx.t(
-                    "워커가 READY도 DONE id 결과도 아닌 줄을 보냈습니다",
-                    "a worker sent a line that is neither READY nor DONE id result",
-                ))
-                .expected("DONE <id> <n*n>\nREADY")
-                .actual(bad.clone())
-                .into();
+            if !c.bad.is_empty() {
+                // More than one (a flood, maybe): how many in all, the first ones shown.
+                let all = c.odd.say(Unit::Lines, cx.lang);
+                let message = match (cx.lang, c.odd.count > 1) {
+                    (Lang::Ko, false) => {
+                        "워커가 READY도 DONE id 결과도 아닌 줄을 보냈습니다".into()
+                    }
+                    (Lang::En, false) => {
+                        "a worker sent a line that is neither READY nor DONE id result".into()
+                    }
+                    (Lang::Ko, true) => {
+                        format!("워커가 READY도 DONE id 결과도 아닌 줄을 모두 {all} 보냈습니다")
+                    }
+                    (Lang::En, true) => format!(
+                        "a worker sent lines that are neither READY nor DONE id result, {all} in all"
+                    ),
+                };
+                return Failure::new(message)
+                    .expected("DONE <id> <n*n>\nREADY")
+                    .actual(c.bad.join("\n"))
+                    .into();
             }
             for (id, result) in &c.done {
                 let Some(&n) = by_id.get(id) else {

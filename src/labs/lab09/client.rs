@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use super::super::{CheckCx, spawn_failure};
 use super::exit::ended_cleanly;
 use crate::counterpart::ws_room::{Received, Room};
+use crate::flood::Unit;
 use crate::harness::{Limits, Supervised};
 use crate::report::{Failure, Verdict};
 use crate::submission::{Launch, SetupError};
@@ -38,6 +39,9 @@ const AFTER_EOF: Duration = Duration::from_secs(2);
 const EXIT: Duration = Duration::from_secs(5);
 /// A connection to the room lives at most this long (a whole run is well within it).
 const LIFETIME: Duration = Duration::from_secs(60);
+/// Messages the room may receive in `client_sends` before they are called a flood (two lines
+/// are typed; a client may add a greeting or two).
+const FLOOD: u64 = 64;
 /// The CPU budget of one client run.
 const BUDGET: Duration = Duration::from_secs(40);
 
@@ -152,7 +156,7 @@ impl ClientSide {
             .send_stdin(format!("{line}\n").as_bytes(), until)
             .await;
         run.room
-            .wait_until(until, |r| r.received().len() >= count)
+            .wait_until(until, |r| r.tally().count >= count as u64)
             .await;
         self.lines.push(line.to_string());
     }
@@ -174,12 +178,25 @@ impl ClientSide {
             .iter()
             .take(5)
             .map(|r| match r {
-                Received::Text(t) => text::escape_student(t.as_bytes()),
+                Received::Text(t) => text::clip(&text::escape_student(t.as_bytes()), 200, 4),
                 Received::Binary(n) => format!("<binary, {n} bytes>"),
             })
             .collect();
         let expected = format!("{l1}\n{l2}");
-        let message = if got.is_empty() {
+        if got.iter().any(|r| !want.contains(r)) {
+            // Something not typed: a moment more tells a greeting or two from a flood.
+            let soon = cx.deadline.min(Instant::now() + Duration::from_secs(1));
+            run.room.wait_until(soon, |r| r.tally().count > FLOOD).await;
+        }
+        let all = run.room.tally();
+        let message = if all.count > FLOOD {
+            // Not a line typed or two too many: a flood, said with how much came.
+            let n = all.say(Unit::Messages, cx.lang);
+            cx.t(
+                &format!("두 줄을 입력했는데 서버가 받은 것은 {n}입니다: 입력한 줄마다 메시지를 하나씩 보낸 것이 아니라, 입력과 상관없이 쉴 새 없이 보냈습니다"),
+                &format!("two lines were typed, and the server received {n}: not one message per line typed, but messages sent without pause whatever was typed"),
+            )
+        } else if got.is_empty() {
             cx.t(
                 "입력한 줄을 보냈는데 서버가 5초 안에 받은 메시지가 없습니다",
                 "two lines were typed, and the server received no message within 5 s",
@@ -199,7 +216,12 @@ impl ClientSide {
             .iter()
             .any(|r| matches!(r, Received::Text(t) if t.ends_with('\n')));
         let f = self.failure(message).compare(&expected, &shown.join("\n"));
-        if newline { f.hint("newline") } else { f }.into()
+        match (all.count > FLOOD, newline) {
+            (true, _) => f.hint("flood"),
+            (false, true) => f.hint("newline"),
+            (false, false) => f,
+        }
+        .into()
     }
 
     /// Waits until the client's output has a `< TEXT` line for each of `texts`, or `until`.

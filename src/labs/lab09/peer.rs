@@ -1,6 +1,11 @@
 //! lab09's WebSocket clients of the student's server: they join the room, say a message with
 //! a random token in it, read what arrives, and leave politely (a close frame) or vanish (a
 //! TCP reset). The server checks (`server.rs`) are written with them.
+//!
+//! A server may flood (messages as fast as it can send them): a client looks at each message
+//! once as it arrives, keeps a bounded number of them (and every one that carried a token it
+//! waited for), and once it was sent more than it keeps it stops reading; the check then
+//! fails for the flood ([`in_room`]), saying how much came.
 
 use std::time::Duration;
 
@@ -13,13 +18,20 @@ use tokio_tungstenite::tungstenite::Message;
 use super::super::CheckCx;
 use super::super::server::StudentServer;
 use crate::counterpart::ws_room;
+use crate::flood::{self, Tally, Unit};
 use crate::report::Verdict;
 use crate::text;
 
 /// How long the grader waits for the messages of one exchange.
 pub(super) const WAIT: Duration = Duration::from_secs(5);
-/// Messages one grader client keeps (the checks need a few dozen).
+/// Messages and bytes one grader client keeps, besides those that carried a token it waited
+/// for. A check says a few dozen short messages: a client sent more than this was flooded.
 const SEEN_CAP: usize = 512;
+const SEEN_BYTES: usize = 256 << 10;
+/// The first messages of a flood, shown in its failure.
+const FLOOD_SHOWN: usize = 3;
+/// What of one message a failure shows.
+const SHOWN_CHARS: usize = 100;
 /// Time for the server to count a client that just connected as a member of the room.
 pub(super) const SETTLE: Duration = Duration::from_millis(150);
 
@@ -28,53 +40,97 @@ pub(super) struct Peer {
     pub(super) name: &'static str,
     ws: WebSocketStream<TcpStream>,
     pub(super) seen: Vec<String>,
+    seen_bytes: usize,
+    /// Every message received, kept or not.
+    pub(super) received: Tally,
+    /// Messages received past [`SEEN_CAP`] or [`SEEN_BYTES`]: a flood.
+    dropped: u64,
     /// The server closed the connection (or it failed).
     pub(super) ended: bool,
 }
 
 impl Peer {
+    fn new(name: &'static str, ws: WebSocketStream<TcpStream>) -> Peer {
+        Peer {
+            name,
+            ws,
+            seen: Vec::new(),
+            seen_bytes: 0,
+            received: Tally::default(),
+            dropped: 0,
+            ended: false,
+        }
+    }
+
     /// Sends `text` (bounded by [`WAIT`]); a send that fails shows as what never arrives.
     pub(super) async fn say(&mut self, text: &str) {
         let _ = tokio::time::timeout(WAIT, self.ws.send(Message::text(text))).await;
     }
 
-    /// Reads until `done(seen)` holds, the connection ends, or `until`; whether it held.
-    pub(super) async fn read_until(
-        &mut self,
-        until: Instant,
-        done: impl Fn(&[String]) -> bool,
-    ) -> bool {
-        while !done(&self.seen) {
-            if self.ended || self.seen.len() >= SEEN_CAP {
+    /// More messages came than the client keeps: nothing it waits for is read any more.
+    pub(super) fn flooded(&self) -> bool {
+        self.dropped > 0
+    }
+
+    /// Reads until a message containing each of `tokens` came (those kept from before count),
+    /// the connection ends, it is flooded, or `until`; whether they all came. Each message is
+    /// looked at once, as it arrives, and the deadline before each read: a server that floods
+    /// never lets a read wait.
+    pub(super) async fn wait_for_all(&mut self, tokens: &[&str], until: Instant) -> bool {
+        let mut missing: Vec<&str> = tokens
+            .iter()
+            .copied()
+            .filter(|t| !has(&self.seen, t))
+            .collect();
+        while !missing.is_empty() {
+            if self.ended || self.flooded() {
                 return false;
             }
-            match tokio::time::timeout_at(until, self.ws.next()).await {
-                Ok(Some(Ok(Message::Text(t)))) => self.seen.push(t.as_str().to_string()),
-                Ok(Some(Ok(Message::Binary(b)))) => {
-                    self.seen.push(format!("<binary, {} bytes>", b.len()));
+            let Some(next) = flood::by(until, self.ws.next()).await else {
+                return false;
+            };
+            match next {
+                Some(Ok(Message::Text(t))) => {
+                    let before = missing.len();
+                    missing.retain(|m| !t.as_str().contains(m));
+                    self.keep(t.as_str(), t.len(), missing.len() < before);
                 }
-                Ok(Some(Ok(_))) => {}
-                Ok(Some(Err(_)) | None) => self.ended = true,
-                Err(_) => return false,
+                Some(Ok(Message::Binary(b))) => {
+                    self.keep(&format!("<binary, {} bytes>", b.len()), b.len(), false);
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => self.ended = true,
             }
         }
         true
     }
 
+    /// Counts a message of `size` bytes and keeps it while there is room, or whatever the
+    /// room when it carried a token waited for (at most one per token).
+    fn keep(&mut self, text: &str, size: usize, wanted: bool) {
+        self.received.add(size);
+        let room = self.seen.len() < SEEN_CAP && self.seen_bytes + text.len() <= SEEN_BYTES;
+        if !(room || wanted) {
+            self.dropped += 1;
+            return;
+        }
+        self.seen_bytes += text.len();
+        self.seen.push(text.to_string());
+    }
+
     /// Reads until a message containing `token` came (or `until`).
     pub(super) async fn wait_for(&mut self, token: &str, until: Instant) -> bool {
-        self.read_until(until, |seen| has(seen, token)).await
+        self.wait_for_all(&[token], until).await
     }
 
     /// Leaves politely: a close frame, then a short wait for the server's, as a chat client
     /// ends (only `client_leaves` vanishes). The next check does not rely on the server having
     /// tidied its room: it has a server started afresh.
     pub(super) async fn leave(mut self) {
-        let bye = async {
-            let _ = self.ws.close(None).await;
-            while let Some(Ok(_)) = self.ws.next().await {}
-        };
-        let _ = tokio::time::timeout(Duration::from_millis(500), bye).await;
+        // Each step under the deadline: a server that floods has always a next message ready.
+        let until = Instant::now() + Duration::from_millis(500);
+        let _ = flood::by(until, self.ws.close(None)).await;
+        while let Some(Some(Ok(_))) = flood::by(until, self.ws.next()).await {}
     }
 
     /// Leaves without a close frame: a TCP reset, as a crashed program or a lost network does.
@@ -135,12 +191,7 @@ pub(super) async fn connect(
     let url = format!("ws://127.0.0.1:{}/", s.port());
     let handshake = tokio_tungstenite::client_async_with_config(url, tcp, Some(ws_room::config()));
     match tokio::time::timeout_at(until, handshake).await {
-        Ok(Ok((ws, _))) => Ok(Peer {
-            name,
-            ws,
-            seen: Vec::new(),
-            ended: false,
-        }),
+        Ok(Ok((ws, _))) => Ok(Peer::new(name, ws)),
         Ok(Err(e)) => Err(format!(
             "{}: {}",
             cx.t(
@@ -169,32 +220,119 @@ pub(super) async fn in_room(
         Err(v) => return v,
     };
     let v = check(s, &mut peers, cx).await;
+    let flooded = peers
+        .iter()
+        .find(|p| p.flooded())
+        .map(|p| flood_failure(s, p, cx));
     leave(peers).await;
-    v
+    flooded.unwrap_or(v)
+}
+
+/// A client the server flooded fails the check, whatever else held: the grader stopped
+/// reading that client, so what came after the flood was never seen.
+fn flood_failure(s: &StudentServer, p: &Peer, cx: &CheckCx<'_>) -> Verdict {
+    let got = p.received.say(Unit::Messages, cx.lang);
+    let name = p.name;
+    let message = cx.t(
+        &format!("서버가 클라이언트 {name}에게 {got}를 쉴 새 없이 보냈습니다. 이 검사에서 클라이언트들이 보낸 메시지는 몇 개뿐이라, 채점기는 거기서 더 읽지 않았습니다"),
+        &format!("the server sent client {name} {got} without pause, though the clients sent only a few in this check; the grader stopped reading there"),
+    );
+    let first: Vec<String> = p
+        .seen
+        .iter()
+        .take(FLOOD_SHOWN)
+        .map(|m| shown_one(m))
+        .collect();
+    s.failure(message)
+        .expected(cx.t(
+            "방의 클라이언트가 보낸 메시지만, 보낸 그대로",
+            "only the messages clients in the room sent, as sent",
+        ))
+        .actual(format!("{name}: {}\n...", first.join(" | ")))
+        .hint("flood")
+        .into()
+}
+
+/// One message as a failure shows it: escaped, clipped.
+fn shown_one(m: &str) -> String {
+    text::clip(&text::escape_student(m.as_bytes()), SHOWN_CHARS, 4)
 }
 
 pub(super) fn fail(s: &StudentServer, message: impl Into<String>) -> Verdict {
     s.failure(message).into()
 }
 
-/// What a client received, for a failure's "actual".
+/// What a client received, for a failure's "actual": a few messages each, clipped, and how
+/// many more came.
 pub(super) fn shown(peers: &[Peer]) -> String {
+    const EACH: usize = 20;
     let mut out = String::new();
     for p in peers {
-        let seen = if p.seen.is_empty() {
+        let mut seen: Vec<String> = p.seen.iter().take(EACH).map(|m| shown_one(m)).collect();
+        let more = p.received.count.saturating_sub(seen.len() as u64);
+        if more > 0 {
+            seen.push(format!("... (+{})", flood::thousands(more)));
+        }
+        let seen = if seen.is_empty() {
             "-".to_string()
         } else {
-            p.seen.join(" | ")
+            seen.join(" | ")
         };
         let end = if p.ended { " (closed)" } else { "" };
         out.push_str(&format!("{}: {seen}{end}\n", p.name));
     }
-    text::escape_student(out.trim_end().as_bytes())
+    out.trim_end().to_string()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::has;
+    use super::*;
+    use std::net::Ipv4Addr;
+    use tokio::net::TcpListener;
+
+    /// A chat server that sends its one client messages of 4000 bytes without pause, for at
+    /// most 10 s, and the grader's client in its room.
+    async fn flooded_peer() -> Peer {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (s, _) = l.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(s).await.unwrap();
+            let text = "x".repeat(4000);
+            let end = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < end && ws.send(Message::text(text.clone())).await.is_ok() {}
+        });
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let url = format!("ws://{addr}/");
+        let (ws, _) = tokio_tungstenite::client_async(url, tcp).await.unwrap();
+        Peer::new("A", ws)
+    }
+
+    /// A wait on a flood stops once it is one, long before its deadline; what came is
+    /// counted, what is kept bounded, and leaving does not wait for the flood to end.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wait_on_a_flood_stops_at_the_flood_and_leaving_is_bounded() {
+        let mut p = flooded_peer().await;
+        let start = Instant::now();
+        assert!(!p.wait_for("never", start + Duration::from_secs(5)).await);
+        assert!(p.flooded());
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(p.seen_bytes <= SEEN_BYTES && p.received.count > p.seen.len() as u64);
+        let shown = shown(std::slice::from_ref(&p));
+        assert!(shown.len() < 4 << 10, "{} bytes shown", shown.len());
+        assert!(shown.contains("... (+"), "{shown}");
+        let start = Instant::now();
+        p.leave().await;
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
 
     #[test]
     fn a_message_is_found_by_its_token_wherever_it_is() {

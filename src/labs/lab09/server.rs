@@ -162,8 +162,8 @@ async fn order_in(s: &mut StudentServer, peers: &mut [Peer], cx: &mut CheckCx<'_
     let all: Vec<&String> = sent.iter().flatten().collect();
     let until = cx.deadline.min(Instant::now() + WAIT);
     for p in peers.iter_mut() {
-        p.read_until(until, |seen| all.iter().all(|m| has(seen, m)))
-            .await;
+        let tokens: Vec<&str> = all.iter().map(|m| m.as_str()).collect();
+        p.wait_for_all(&tokens, until).await;
     }
     for p in peers.iter() {
         for (k, from) in sent.iter().enumerate() {
@@ -256,10 +256,8 @@ async fn client_leaves_in(
         (2, vec![&m3]),
     ] {
         let p = &mut peers[i];
-        if !p
-            .read_until(until, |seen| want.iter().all(|m| has(seen, m)))
-            .await
-        {
+        let tokens: Vec<&str> = want.iter().map(|m| m.as_str()).collect();
+        if !p.wait_for_all(&tokens, until).await {
             wants.push((i, want));
         }
     }

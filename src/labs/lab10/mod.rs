@@ -79,7 +79,7 @@ impl Lab10 {
         let clean = super::ran_cleanly(&r.f, &r.command, RUN_LIMIT, cx.lang);
         let seen = r.seen();
         if !seen.handshakes.is_empty() {
-            return clean;
+            return flood_said(clean, &seen, cx);
         }
         let (message, hint) = if seen.hellos.is_empty() && seen.incompatible > 0 {
             let m = cx.t(
@@ -387,6 +387,55 @@ fn no_hello(seen: &crate::counterpart::tls::Seen, cx: &CheckCx<'_>) -> String {
             ),
         )
     }
+}
+
+/// A failed run in which the client sent without end says what the grader's server saw: a
+/// request head that never ended, bytes that were not TLS. Its output cannot tell.
+fn flood_said(v: Verdict, seen: &crate::counterpart::tls::Seen, cx: &CheckCx<'_>) -> Verdict {
+    let Verdict::Failed(mut f) = v else {
+        return v;
+    };
+    let kib = crate::counterpart::tls::MAX_HEAD / 1024;
+    let n = seen.endless_heads;
+    let conns = |n: usize| {
+        let n_ = crate::flood::thousands(n as u64);
+        if n == 1 {
+            format!("{n_} connection")
+        } else {
+            format!("{n_} connections")
+        }
+    };
+    if n > 0 {
+        f.message = match cx.lang {
+            Lang::Ko => format!(
+                "{}. 핸드셰이크 뒤 채점기의 서버는 끝(빈 줄)이 오지 않는 요청 헤더를 {kib} KiB까지 읽고 멈췄습니다 (이런 연결 {}개)",
+                f.message,
+                crate::flood::thousands(n as u64)
+            ),
+            Lang::En => format!(
+                "{}; after the handshake the grader's server read {kib} KiB of a request head whose end (a blank line) never came (on {})",
+                f.message,
+                conns(n)
+            ),
+        };
+    }
+    if seen.unreadable_bytes > 0 {
+        let size = crate::flood::bytes(seen.unreadable_bytes as u64, cx.lang);
+        let all = seen.connections;
+        f.message = match cx.lang {
+            Lang::Ko => format!(
+                "{}. 채점기의 서버는 TLS가 아닌 데이터도 {size} 받았습니다 (연결 {}개에 걸쳐)",
+                f.message,
+                crate::flood::thousands(all as u64)
+            ),
+            Lang::En => format!(
+                "{}; the grader's server also received {size} that were not TLS (over {} in all)",
+                f.message,
+                conns(all)
+            ),
+        };
+    }
+    Verdict::Failed(f)
 }
 
 fn mentions_timeout(s: &str) -> bool {
