@@ -357,8 +357,9 @@ async fn read_some<R: AsyncRead + Unpin>(
     let idle_end = Instant::now() + limits.idle;
     let until = idle_end.min(deadline);
     let mut chunk = [0u8; 8192];
-    match tokio::time::timeout_at(until, stream.read(&mut chunk)).await {
-        Err(_) => Err(HttpError::Timeout {
+    // The deadline is looked at before the read: a server that floods never makes it wait.
+    match crate::flood::by(until, stream.read(&mut chunk)).await {
+        None => Err(HttpError::Timeout {
             phase,
             limit: if idle_end < deadline {
                 limits.idle
@@ -366,9 +367,9 @@ async fn read_some<R: AsyncRead + Unpin>(
                 limits.total
             },
         }),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(0),
-        Ok(Err(e)) => Err(HttpError::Io(e)),
-        Ok(Ok(n)) => {
+        Some(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(0),
+        Some(Err(e)) => Err(HttpError::Io(e)),
+        Some(Ok(n)) => {
             buf.extend_from_slice(&chunk[..n]);
             Ok(n)
         }

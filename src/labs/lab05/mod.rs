@@ -105,10 +105,9 @@ impl Lab05 {
         let mut buf = Vec::new();
         let mut chunk = [0u8; 16384];
         while buf.iter().filter(|&&b| b == b'\n').count() < n && buf.len() < READ_CAP {
-            match tokio::time::timeout_at(until, stream.read(&mut chunk)).await {
-                Ok(Ok(0)) | Ok(Err(_)) => break,
-                Ok(Ok(k)) => buf.extend_from_slice(&chunk[..k]),
-                Err(_) => break,
+            match crate::flood::by(until, stream.read(&mut chunk)).await {
+                Some(Ok(0)) | Some(Err(_)) | None => break,
+                Some(Ok(k)) => buf.extend_from_slice(&chunk[..k]),
             }
         }
         let mut lines: Vec<Vec<u8>> = buf.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();

@@ -139,20 +139,20 @@ pub async fn exchange(
         } else {
             until.min(Instant::now() + RAW_IDLE)
         };
-        match tokio::time::timeout_at(wait, stream.read(&mut chunk)).await {
-            Ok(Ok(0)) => break,
-            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+        match crate::flood::by(wait, stream.read(&mut chunk)).await {
+            Some(Ok(0)) => break,
+            Some(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
             // A reset after the answer: what came is the answer.
-            Ok(Err(_)) if !buf.is_empty() => break,
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
-            Ok(Err(e)) => return Err(HttpError::Io(e)),
-            Err(_) if buf.is_empty() => {
+            Some(Err(_)) if !buf.is_empty() => break,
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Some(Err(e)) => return Err(HttpError::Io(e)),
+            None if buf.is_empty() => {
                 return Err(HttpError::Timeout {
                     phase: "waiting for the response",
                     limit: total,
                 });
             }
-            Err(_) => {
+            None => {
                 went_quiet = true;
                 break;
             }
