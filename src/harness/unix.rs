@@ -174,15 +174,15 @@ pub(crate) fn kill_group(pgid: u32) {
 
 /// Kills and reaps every child of this process that is not a live submission: orphans that
 /// were reparented here because this process is a subreaper. Repeats while killing one
-/// orphan frees its own children to be reparented. Returns how many it killed.
-pub(crate) fn sweep_orphans() -> usize {
+/// orphan frees its own children to be reparented. Returns the ones it killed.
+pub(crate) fn sweep_orphans() -> Vec<i32> {
     #[cfg(target_os = "linux")]
     {
         let me = std::process::id() as i32;
         // In a grading's PID namespace orphans go to its init, not here (see `pidns`); the
         // init itself is no orphan, and it reaps what is killed among its children.
         let init = super::pidns::init_pid();
-        let mut killed = 0;
+        let mut killed = Vec::new();
         for _ in 0..32 {
             // Held while the orphans are found and killed: see `spawn_registered`.
             let live = live();
@@ -200,12 +200,12 @@ pub(crate) fn sweep_orphans() -> usize {
                     // Blocking wait is fine: SIGKILL cannot be caught, and the process is ours.
                     let _ =
                         rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
-                    killed += 1;
+                    killed.push(pid);
                 }
             }
             if !adopted.is_empty() {
                 kill_pids(&adopted);
-                killed += adopted.len();
+                killed.extend(&adopted);
                 // The init reaps them; wait until they are gone from its list (bounded), so
                 // that the next round does not count them twice.
                 let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
@@ -220,8 +220,21 @@ pub(crate) fn sweep_orphans() -> usize {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        0
+        Vec::new()
     }
+}
+
+/// Those of `pids` (a tree below `leader`) that left its process group (`setsid`, a
+/// daemon's double fork): the program's background processes, whatever reaps them later.
+pub(crate) fn left_group(pids: &[i32], leader: u32) -> Vec<i32> {
+    pids.iter()
+        .copied()
+        .filter(|&pid| {
+            Pid::from_raw(pid)
+                .and_then(|p| rustix::process::getpgid(Some(p)).ok())
+                .is_some_and(|g| g.as_raw_nonzero().get() != leader as i32)
+        })
+        .collect()
 }
 
 /// Children of `parent`: from its threads' `children` lists where the kernel keeps them (one
