@@ -16,7 +16,7 @@ impl StudentServer {
     /// Before a check: a server that exited (one that answers one request and stops, as a
     /// handout's first example does) is started again, so that each check grades its own
     /// lesson and only the check about serving on (`keeps_serving`) fails for it. So is one
-    /// that still runs but no longer listens ([`Gone::NotListening`]): left alone, the next
+    /// that still runs but no longer listens ([`super::Gone::NotListening`]): left alone, the next
     /// check's connections would be refused and it would be blamed for a crash it did not
     /// cause. The old process tree is stopped first. Readiness here sends nothing: it waits
     /// until the port is held again (a TCP connection only where the kernel's socket tables
