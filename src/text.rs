@@ -108,6 +108,14 @@ pub fn escape_student(bytes: &[u8]) -> String {
     out
 }
 
+/// [`escape_student`] on one line: newlines and tabs escaped too (`\n`, `\t`), for bytes
+/// quoted inside a sentence or a timeline line.
+pub fn escape_one_line(bytes: &[u8]) -> String {
+    escape_student(bytes)
+        .replace('\n', "\\n")
+        .replace('\t', "\\t")
+}
+
 /// Characters that reorder text on screen (Trojan Source): shown escaped, never obeyed.
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')

@@ -6,6 +6,7 @@
 //! certificate is seen on the wire, whatever the client prints.
 
 mod runs;
+mod seen;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use crate::i18n::Lang;
 use crate::report::{Failure, Verdict};
 use crate::submission::Launch;
 use runs::{Kind, Run, Servers};
+use seen::{flood_said, no_hello};
 
 checks! {
     enum Check {
@@ -350,92 +352,6 @@ fn traceback(r: &Run, cx: &CheckCx<'_>) -> String {
         Some(e) => format!("{crashed}: {e}"),
         None => crashed,
     }
-}
-
-/// What the grader's server saw instead of a ClientHello, in words: no connection, a
-/// connection with nothing sent, plain text (an `http://` request to an `https://` server), the
-/// start of a handshake cut short, or other bytes.
-fn no_hello(seen: &crate::counterpart::tls::Seen, cx: &CheckCx<'_>) -> String {
-    let n = seen.unreadable_bytes;
-    let start = &seen.unreadable_start;
-    let shown = crate::text::escape_student(start);
-    if seen.connections == 0 {
-        cx.t(
-            "클라이언트가 채점기의 서버에 TCP 연결을 맺지 않았습니다",
-            "your client never connected (TCP) to the grader's server",
-        )
-    } else if n == 0 {
-        cx.t(
-            "클라이언트가 TCP 연결은 맺었지만 아무것도 보내지 않았습니다: TLS 핸드셰이크(ClientHello)를 시작하지 않았습니다",
-            "your client connected (TCP) but sent nothing: no TLS handshake (ClientHello) began",
-        )
-    } else if start.first() == Some(&0x16) {
-        cx.t(
-            &format!("채점기의 서버가 TLS 핸드셰이크 레코드로 시작하는 {n}바이트를 받았지만, ClientHello가 끝까지 오지 않았습니다 (연결이 끊기거나 멈춤)"),
-            &format!("the grader's server received {n} bytes that begin a TLS handshake record, but never a whole ClientHello (the connection ended or stalled)"),
-        )
-    } else if start.iter().take(4).all(u8::is_ascii_uppercase) {
-        cx.t(
-            &format!("채점기의 서버가 TLS 핸드셰이크 대신 암호화되지 않은 텍스트 {n}바이트를 받았습니다: \"{shown}…\" (소켓을 ssl로 감싸지 않고 보냄)"),
-            &format!("instead of a TLS handshake the grader's server received {n} bytes of plain text: \"{shown}…\" (sent without wrapping the socket in ssl)"),
-        )
-    } else {
-        cx.t(
-            &format!("채점기의 서버가 받은 {n}바이트는 TLS 핸드셰이크가 아닙니다: \"{shown}…\""),
-            &format!(
-                "the {n} bytes the grader's server received are not a TLS handshake: \"{shown}…\""
-            ),
-        )
-    }
-}
-
-/// A failed run in which the client sent without end says what the grader's server saw: a
-/// request head that never ended, bytes that were not TLS. Its output cannot tell.
-fn flood_said(v: Verdict, seen: &crate::counterpart::tls::Seen, cx: &CheckCx<'_>) -> Verdict {
-    let Verdict::Failed(mut f) = v else {
-        return v;
-    };
-    let kib = crate::counterpart::tls::MAX_HEAD / 1024;
-    let n = seen.endless_heads;
-    let conns = |n: usize| {
-        let n_ = crate::flood::thousands(n as u64);
-        if n == 1 {
-            format!("{n_} connection")
-        } else {
-            format!("{n_} connections")
-        }
-    };
-    if n > 0 {
-        f.message = match cx.lang {
-            Lang::Ko => format!(
-                "{}. 핸드셰이크 뒤 채점기의 서버는 끝(빈 줄)이 오지 않는 요청 헤더를 {kib} KiB까지 읽고 멈췄습니다 (이런 연결 {}개)",
-                f.message,
-                crate::flood::thousands(n as u64)
-            ),
-            Lang::En => format!(
-                "{}; after the handshake the grader's server read {kib} KiB of a request head whose end (a blank line) never came (on {})",
-                f.message,
-                conns(n)
-            ),
-        };
-    }
-    if seen.unreadable_bytes > 0 {
-        let size = crate::flood::bytes(seen.unreadable_bytes as u64, cx.lang);
-        let all = seen.connections;
-        f.message = match cx.lang {
-            Lang::Ko => format!(
-                "{}. 채점기의 서버는 TLS가 아닌 데이터도 {size} 받았습니다 (연결 {}개에 걸쳐)",
-                f.message,
-                crate::flood::thousands(all as u64)
-            ),
-            Lang::En => format!(
-                "{}; the grader's server also received {size} that were not TLS (over {} in all)",
-                f.message,
-                conns(all)
-            ),
-        };
-    }
-    Verdict::Failed(f)
 }
 
 fn mentions_timeout(s: &str) -> bool {

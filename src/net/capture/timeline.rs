@@ -166,9 +166,7 @@ fn shown(start: &[u8], len: usize) -> String {
     {
         bytes = &bytes[..e.valid_up_to()];
     }
-    let escaped = crate::text::escape_student(bytes)
-        .replace('\n', "\\n")
-        .replace('\t', "\\t");
+    let escaped = crate::text::escape_one_line(bytes);
     let mut out: String = escaped.chars().take(START_SHOWN).collect();
     if out.chars().count() < escaped.chars().count() || len > bytes.len() {
         out.push('…');
