@@ -122,11 +122,11 @@ pub async fn run(
                 )),
             };
             if let Some((c, _)) = &cfg.capture {
-                let frames = c.end(outcome_word(&verdict)).await;
                 // A failed check's exchange; none for advice, nor for a check that sent nothing
                 // of its own (it judged what an earlier check recorded).
-                if matches!(verdict, Verdict::Failed(_) | Verdict::Error(_))
-                    && !check.advisory
+                let wanted =
+                    matches!(verdict, Verdict::Failed(_) | Verdict::Error(_)) && !check.advisory;
+                if let Some(frames) = c.end(outcome_word(&verdict), wanted).await
                     && frames.total > 0
                 {
                     wire = Some(exchange(&frames, &driver.student_ports(), lang));

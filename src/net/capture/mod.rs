@@ -223,10 +223,11 @@ impl Capture {
         });
     }
 
-    /// The check begun last ends now, with `outcome` (`passed`, `failed`, ...) for its mark:
-    /// its frames, once the reader has taken everything that arrived until now (waiting up to
-    /// 200 ms: a flood may never let it).
-    pub async fn end(&self, outcome: &str) -> CheckFrames {
+    /// The check begun last ends now, with `outcome` (`passed`, `failed`, ...) for its mark.
+    /// With `frames` (a failed check's report shows them), its frames, once the reader has
+    /// taken everything that arrived until now (waiting up to 200 ms: a flood may never let
+    /// it); without, nothing is waited for: a check that passed costs the capture nothing here.
+    pub async fn end(&self, outcome: &str, frames: bool) -> Option<CheckFrames> {
         let now = SystemTime::now();
         {
             let mut s = self.shared.state();
@@ -236,18 +237,18 @@ impl Capture {
                 s.marks.push((now, mark));
             }
         }
+        if !frames {
+            return None;
+        }
         let until = tokio::time::Instant::now() + CATCH_UP;
         while !self.caught_up(now) && tokio::time::Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let s = self.shared.state();
-        s.checks
-            .last()
-            .map(|b| CheckFrames {
-                seen: b.seen.clone(),
-                total: b.total,
-            })
-            .unwrap_or_default()
+        s.checks.last().map(|b| CheckFrames {
+            seen: b.seen.clone(),
+            total: b.total,
+        })
     }
 
     /// Whether the reader has taken every frame that arrived until `t`: it has taken one
@@ -308,8 +309,6 @@ fn read(
     // Bytes written whole outside any check (before the first, between two, after the last).
     let mut between = 0u64;
     loop {
-        let secrets = std::mem::take(&mut shared.state().secrets);
-        file.tls_secrets(&secrets)?;
         if shared.stop.load(Ordering::Relaxed) {
             let since = *stopping_since.get_or_insert_with(std::time::Instant::now);
             if since.elapsed() > Duration::from_millis(500) {
@@ -332,7 +331,7 @@ fn read(
             }
         };
         let Some(got) = got else {
-            write_marks(shared, &mut file, None)?;
+            write_pending(shared, &mut file, None)?;
             shared
                 .caught_up
                 .store(nanos(SystemTime::now()), Ordering::Relaxed);
@@ -344,9 +343,7 @@ fn read(
         // Marks in time order with the frames: those made before this frame arrived first. And
         // TLS secrets logged by now: a server logs them before it sends what they encrypt, so
         // they land before that frame, where a reader's single pass needs them.
-        write_marks(shared, &mut file, Some(got.at))?;
-        let secrets = std::mem::take(&mut shared.state().secrets);
-        file.tls_secrets(&secrets)?;
+        write_pending(shared, &mut file, Some(got.at))?;
         totals.frames += 1;
         let data = &buf[..got.copied];
         let (comment, whole) = note(shared, data, got.at, &mut between);
@@ -363,7 +360,7 @@ fn read(
         }
         shared.caught_up.fetch_max(nanos(got.at), Ordering::Relaxed);
     }
-    write_marks(shared, &mut file, None)?;
+    write_pending(shared, &mut file, None)?;
     totals.kernel_drops = socket.kernel_drops();
     totals.bytes = file.written();
     let dropped = totals.over_cap + totals.kernel_drops;
@@ -394,22 +391,25 @@ fn read(
     Ok(totals)
 }
 
-/// Writes the marks made up to `until` (all of them with `None`).
+/// Writes the TLS secrets logged so far, then the marks made up to `until` (all of them with
+/// `None`): one look at the shared state.
 #[cfg(target_os = "linux")]
-fn write_marks(
+fn write_pending(
     shared: &Shared,
     file: &mut file::PcapngFile,
     until: Option<SystemTime>,
 ) -> std::io::Result<()> {
-    let due: Vec<(SystemTime, String)> = {
+    let (secrets, due) = {
         let mut s = shared.state();
         let n = s
             .marks
             .iter()
             .take_while(|(at, _)| until.is_none_or(|u| *at <= u))
             .count();
-        s.marks.drain(..n).collect()
+        let due: Vec<(SystemTime, String)> = s.marks.drain(..n).collect();
+        (std::mem::take(&mut s.secrets), due)
     };
+    file.tls_secrets(&secrets)?;
     for (at, text) in due {
         file.mark(at, &text)?;
     }
