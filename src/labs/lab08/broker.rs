@@ -76,6 +76,7 @@ pub(super) async fn connect_with(
         .map_err(|e| {
             // Refused: nothing listens, so the broker went before this check did anything.
             if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                w.refused(&e);
                 return super::gone::unreachable(&e, cx);
             }
             server

@@ -97,39 +97,30 @@ fn told(message: &str, cx: &CheckCx<'_>) -> bool {
     message.contains(&exited(cx)) || message.contains(&deaf(cx))
 }
 
-fn unreachable_head(cx: &CheckCx<'_>) -> String {
-    cx.t(
-        "이 검사를 시작할 때 브로커에 연결할 수 없어서 검사하지 못했습니다",
-        "not checked: the broker could not be reached when this check began",
-    )
-}
-
 /// A connection the check needed before it sent anything was refused: the broker was gone
 /// before this check began (it died as the previous check's connections closed, just after the
-/// grader looked). Not this check's failure: the driver starts the broker again and runs the
-/// check once more ([`unreachable_again`] if that fails too).
+/// grader looked). Not this check's failure: the check's `Watch` notes the refusal, and the
+/// driver starts the broker again and runs the check once more ([`unreachable_again`] if that
+/// meets one too).
 pub(super) fn unreachable(error: &std::io::Error, cx: &CheckCx<'_>) -> Verdict {
-    Verdict::Skipped(format!("{}: {error}", unreachable_head(cx)))
-}
-
-/// Whether a check ended with [`unreachable`].
-pub(super) fn is_unreachable(verdict: &Verdict, cx: &CheckCx<'_>) -> bool {
-    matches!(verdict, Verdict::Skipped(why) if why.starts_with(&unreachable_head(cx)))
+    Verdict::Skipped(format!(
+        "{}: {error}",
+        cx.t(
+            "이 검사를 시작할 때 브로커에 연결할 수 없어서 검사하지 못했습니다",
+            "not checked: the broker could not be reached when this check began",
+        )
+    ))
 }
 
 /// The check, run again on a broker started again for it, still found it gone before sending
-/// anything: the broker ends by itself, during this check (one that dies as it accepts a
-/// connection); a skip would let it pass the run. The failure shows its traceback.
+/// anything (`error`: the refusal): the broker ends by itself, during this check (one that
+/// dies as it accepts a connection); a skip would let it pass the run. The failure shows its
+/// traceback.
 pub(super) async fn unreachable_again(
     server: &mut StudentServer,
-    verdict: Verdict,
+    error: &str,
     cx: &CheckCx<'_>,
 ) -> Verdict {
-    let Verdict::Skipped(why) = verdict else {
-        return verdict;
-    };
-    let head = format!("{}: ", unreachable_head(cx));
-    let error = why.strip_prefix(&head).unwrap_or(&why);
     let mut message = format!(
         "{}: {error}",
         cx.t(

@@ -91,17 +91,18 @@ impl LabDriver for Lab08 {
                 | Check::SlowSubscriber
                 | Check::SubscriberVanishes
                 | Check::SeveralPublishers => {
-                    let mut v = broker_check(check, server, &mut cx).await;
+                    let (mut v, refused) = broker_check(check, server, &mut cx).await;
                     // Refused before it sent anything: the broker went just before this check
                     // (as the last one's connections closed). Once more, on a broker started
                     // again; refused again, the broker ends by itself, during this check.
-                    if gone::is_unreachable(&v, &cx) {
+                    if refused.is_some() {
                         if let Err(failed) = server.ensure_running(&cx).await {
                             return failed;
                         }
-                        v = broker_check(check, server, &mut cx).await;
-                        if gone::is_unreachable(&v, &cx) {
-                            return gone::unreachable_again(server, v, &cx).await;
+                        let again;
+                        (v, again) = broker_check(check, server, &mut cx).await;
+                        if let Some(error) = again {
+                            return gone::unreachable_again(server, &error, &cx).await;
                         }
                     }
                     gone::settle(server, v, &cx).await
@@ -126,9 +127,14 @@ impl LabDriver for Lab08 {
     }
 }
 
-/// One run of a broker check. Its connections share a [`watch::Watch`]: a flood any of them
-/// met decides the verdict ([`watch::Watch::judge`]).
-async fn broker_check(check: Check, server: &mut StudentServer, cx: &mut CheckCx<'_>) -> Verdict {
+/// One run of a broker check, and the refusal it met before sending anything, if any. Its
+/// connections share a [`watch::Watch`]: a flood any of them met decides the verdict
+/// ([`watch::Watch::judge`]), and a refusal is noted there.
+async fn broker_check(
+    check: Check,
+    server: &mut StudentServer,
+    cx: &mut CheckCx<'_>,
+) -> (Verdict, Option<String>) {
     let w = watch::Watch::default();
     let v = match check {
         Check::Delivers => flat(broker::delivers(server, cx, &w).await),
@@ -146,7 +152,12 @@ async fn broker_check(check: Check, server: &mut StudentServer, cx: &mut CheckCx
         | Check::ClientNoDuplicates
         | Check::ClientOneAtATime
         | Check::ClientSpread
-        | Check::ClientExits => return Verdict::Error(format!("{check:?} is not a broker check")),
+        | Check::ClientExits => {
+            return (
+                Verdict::Error(format!("{check:?} is not a broker check")),
+                None,
+            );
+        }
     };
-    w.judge(v, server, cx)
+    (w.judge(v, server, cx), w.refusal())
 }

@@ -14,9 +14,16 @@ use crate::text;
 /// The first lines of a flood, shown in its failure.
 const FLOOD_SHOWN: usize = 3;
 
-/// The largest flood one check's connections met, shared by them all.
+/// What one check's connections met, shared by them all: the largest flood, and a connection
+/// refused before the check sent anything (the broker was gone before it began).
 #[derive(Clone, Default)]
-pub(super) struct Watch(Arc<Mutex<Option<Flood>>>);
+pub(super) struct Watch(Arc<Mutex<Met>>);
+
+#[derive(Default)]
+struct Met {
+    flood: Option<Flood>,
+    refused: Option<String>,
+}
 
 /// A connection sent more lines than the grader keeps.
 #[derive(Clone, Debug)]
@@ -30,19 +37,33 @@ pub(super) struct Flood {
 impl Watch {
     /// The largest flood met so far, if any.
     pub fn flood(&self) -> Option<Flood> {
-        self.0.lock().ok().and_then(|f| f.clone())
+        self.0.lock().ok().and_then(|m| m.flood.clone())
     }
 
     /// A connection that received `received` (its first lines kept in `lines`) was flooded.
     pub fn note(&self, received: Tally, lines: &[String]) {
-        if let Ok(mut f) = self.0.lock()
-            && f.as_ref().is_none_or(|f| f.received.count < received.count)
+        if let Ok(mut m) = self.0.lock()
+            && m.flood
+                .as_ref()
+                .is_none_or(|f| f.received.count < received.count)
         {
-            *f = Some(Flood {
+            m.flood = Some(Flood {
                 received,
                 first: lines.iter().take(FLOOD_SHOWN).cloned().collect(),
             });
         }
+    }
+
+    /// A connection the check opened before sending anything was refused (`error`).
+    pub fn refused(&self, error: &std::io::Error) {
+        if let Ok(mut m) = self.0.lock() {
+            m.refused.get_or_insert_with(|| error.to_string());
+        }
+    }
+
+    /// The refusal the check met, if it met one.
+    pub fn refusal(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|m| m.refused.clone())
     }
 
     /// A check during which a connection was flooded fails for it, whatever else held: the
