@@ -115,6 +115,21 @@ pub fn tcp_listening(port: u16) -> Option<bool> {
     None
 }
 
+/// How many of the connections to TCP `port` that their peer closed the program there has not
+/// closed yet (it has still to read their end); `None` where the kernel's tables cannot be
+/// asked (then a caller waits its whole time instead).
+pub fn tcp_closing(port: u16) -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        super::sockdiag::closing(port)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = port;
+        None
+    }
+}
+
 /// Whether something accepts connections at `addr` (one short attempt).
 pub async fn accepts(addr: SocketAddr, timeout: Duration) -> bool {
     matches!(

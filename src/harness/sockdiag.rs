@@ -17,6 +17,7 @@ const NLMSG_DONE: u16 = 3;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_DUMP: u16 = 0x300;
 const TCP_LISTEN: u32 = 10;
+const TCP_CLOSE_WAIT: u32 = 8;
 /// `struct nlmsghdr`.
 const NLMSG_HDR: usize = 16;
 /// `struct inet_diag_req_v2`: family, protocol, ext, pad, states, then a 48-byte socket id.
@@ -43,6 +44,20 @@ pub fn bound(protocol: i32, port: u16) -> Option<Vec<IpAddr>> {
         );
     }
     Some(found)
+}
+
+/// How many TCP connections on local `port` the peer has closed and the program has not yet
+/// (`CLOSE_WAIT`): those it has still to read the end of. `None` when the kernel does not
+/// answer.
+pub fn closing(port: u16) -> Option<usize> {
+    let mut n = 0;
+    for family in [libc::AF_INET, libc::AF_INET6] {
+        n += dump(family as u8, libc::IPPROTO_TCP as u8, 1 << TCP_CLOSE_WAIT)?
+            .into_iter()
+            .filter(|(_, p)| *p == port)
+            .count();
+    }
+    Some(n)
 }
 
 /// One `SOCK_DIAG_BY_FAMILY` dump: (local address, local port) of every matching socket.
@@ -205,5 +220,33 @@ mod tests {
                 Some(vec![IpAddr::from(Ipv6Addr::UNSPECIFIED)])
             );
         }
+    }
+
+    /// A connection its peer closed counts as closing on the server's port until the server
+    /// closes its end too.
+    #[test]
+    fn counts_connections_closed_by_the_peer_only() {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = l.local_addr().unwrap().port();
+        let client = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        let (server_end, _) = l.accept().unwrap();
+        let Some(open) = closing(port) else {
+            eprintln!("netlink sock_diag refused here");
+            return;
+        };
+        assert_eq!(open, 0, "an open connection is not closing");
+        drop(client);
+        // The peer's FIN arrives at once on loopback; bounded look for it.
+        let mut n = 0;
+        for _ in 0..200 {
+            n = closing(port).unwrap();
+            if n == 1 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(n, 1);
+        drop(server_end);
+        assert_eq!(closing(port), Some(0));
     }
 }

@@ -21,8 +21,12 @@ use crate::report::{Failure, Verdict};
 
 /// How long after a check the grader watches for a broker that dies of the check's
 /// connections closing (a reset it does not survive), so that the crash is told under that
-/// check rather than found by the next one.
+/// check rather than found by the next one: at most this, and less once the broker has closed
+/// every connection the check closed (asked of the kernel), plus [`SETTLED`].
 const AFTER_CHECK: Duration = Duration::from_millis(150);
+/// After the broker closed its ends of the check's connections, how long a look more for one
+/// that is going down of it (its listening socket closes a moment after, as it unwinds).
+const SETTLED: Duration = Duration::from_millis(25);
 /// How long a broker that stopped listening is given to finish exiting (a program's sockets
 /// close before its exit status is there to read).
 const FINISHING: Duration = Duration::from_millis(300);
@@ -42,8 +46,29 @@ pub(super) async fn within(
     grace: Duration,
     cx: &CheckCx<'_>,
 ) -> Option<Gone> {
-    let until = bounded(grace, cx);
+    watch_for(server, grace, false, cx).await
+}
+
+/// [`within`] after a check: once the broker has closed its end of every connection the check
+/// closed (asked of the kernel), it has lived through them, and a short look more
+/// ([`SETTLED`]) replaces the rest of [`AFTER_CHECK`]. A broker that passed a check costs a few
+/// milliseconds here, not the whole grace.
+async fn after_check(server: &mut StudentServer, cx: &CheckCx<'_>) -> Option<Gone> {
+    watch_for(server, AFTER_CHECK, true, cx).await
+}
+
+async fn watch_for(
+    server: &mut StudentServer,
+    grace: Duration,
+    settle_early: bool,
+    cx: &CheckCx<'_>,
+) -> Option<Gone> {
+    let mut until = bounded(grace, cx);
+    let mut settled = !settle_early;
+    // Not at the very first look: the ends the check just closed take a moment to arrive.
+    let mut looks = 0;
     loop {
+        looks += 1;
         match server.gone() {
             Some(Gone::NotListening) => {
                 let left = until.saturating_duration_since(Instant::now());
@@ -54,6 +79,10 @@ pub(super) async fn within(
             }
             Some(g) => return Some(g),
             None => {}
+        }
+        if !settled && looks > 1 && crate::harness::ports::tcp_closing(server.port()) == Some(0) {
+            settled = true;
+            until = until.min(Instant::now() + SETTLED);
         }
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -144,7 +173,7 @@ pub(super) async fn settle(
     verdict: Verdict,
     cx: &CheckCx<'_>,
 ) -> Verdict {
-    let Some(gone) = within(server, AFTER_CHECK, cx).await else {
+    let Some(gone) = after_check(server, cx).await else {
         return verdict;
     };
     let during = cx.t("이 검사 도중", "during this check");
